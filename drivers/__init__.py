@@ -1,0 +1,1 @@
+"""Cloud access (openstacksdk), COE drivers and network drivers."""

@@ -1,0 +1,1 @@
+"""Flow factories and the tasks they compose."""

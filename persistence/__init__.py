@@ -1,0 +1,1 @@
+"""Bay records, repository functions, migrations and TaskFlow persistence wiring."""
