@@ -1,0 +1,5 @@
+"""nova: to be filled in."""
+
+
+def register(router, state):
+    pass

@@ -1,0 +1,142 @@
+"""bayflow's options, registered in code and grouped the way operators expect.
+
+Without any config file everything lives under ``$BAYFLOW_HOME`` (default
+``~/.bayflow``): the SQLite database, the event-bus database and the logs.
+The sample file ``etc/bayflow/bayflow.conf.sample`` is generated from
+``list_opts`` by ``oslo-config-generator``.
+"""
+
+import os
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+default_opts = [
+    cfg.StrOpt('state_path',
+               sample_default='$BAYFLOW_HOME (default ~/.bayflow)',
+               help='Directory for the embedded defaults: SQLite database, '
+                    'event-bus database and logs. Defaults to $BAYFLOW_HOME, '
+                    'or ~/.bayflow when that is not set.'),
+    cfg.StrOpt('log_format', default='console', choices=['console', 'json'],
+               help='How log lines are rendered.'),
+    cfg.StrOpt('log_file',
+               help='Also write log lines (JSON) to this file. Defaults to '
+                    '<state_path>/logs/bayflow.log.'),
+    cfg.StrOpt('host', sample_default='<hostname>',
+               help='Name of this bayflow process, recorded as the owner of '
+                    'the flows it runs.'),
+]
+
+database_opts = [
+    cfg.StrOpt('connection', secret=True,
+               sample_default='sqlite:///<state_path>/bayflow.sqlite',
+               help='SQLAlchemy URL of the database holding bays, baymodels '
+                    'and TaskFlow logbooks.'),
+]
+
+messaging_opts = [
+    cfg.StrOpt('transport_url', secret=True,
+               sample_default='sqla+sqlite:///<state_path>/events.sqlite',
+               help='kombu URL of the event bus the daemon consumes, e.g. '
+                    'amqp://guest:guest@127.0.0.1:5672//.'),
+    cfg.StrOpt('exchange', default='openstack',
+               help='Topic exchange the create/update/delete events arrive on '
+                    '(oslo.messaging control_exchange).'),
+    cfg.StrOpt('topic', default='bayflow',
+               help='Routing key (RPC topic) of bayflow\'s queues.'),
+]
+
+jobboard_opts = [
+    cfg.BoolOpt('enabled', default=False,
+                help='Post flows to a TaskFlow jobboard for conductors to run '
+                     'instead of running them in this process.'),
+    cfg.StrOpt('backend', default='redis', choices=['redis'],
+               help='Jobboard backend.'),
+    cfg.HostAddressOpt('host', default='127.0.0.1', help='Jobboard host.'),
+    cfg.PortOpt('port', default=6379, help='Jobboard port.'),
+    cfg.StrOpt('password', secret=True, help='Jobboard password.'),
+    cfg.StrOpt('namespace', default='bayflow', help='Jobboard namespace.'),
+    cfg.IntOpt('claim_expiry', default=30, min=1,
+               help='Seconds a conductor\'s claim lives unless extended.'),
+]
+
+cloud_opts = [
+    cfg.StrOpt('cloud', default='sim',
+               help='Name of the cloud in clouds.yaml (openstacksdk\'s own '
+                    'configuration; OS_CLOUD overrides it).'),
+    cfg.IntOpt('api_retries', default=5, min=0,
+               help='Retries of a transient cloud error (5xx, connection '
+                    'reset, port still in use) inside one task.'),
+]
+
+baymodel_opts = [
+    cfg.ListOpt('kubernetes_allowed_network_drivers', default=['all'],
+                help='Network drivers allowed for kubernetes baymodels '
+                     '("all" allows every supported driver).'),
+    cfg.ListOpt('swarm_allowed_network_drivers', default=['all'],
+                help='Network drivers allowed for swarm baymodels.'),
+    cfg.ListOpt('mesos_allowed_network_drivers', default=['all'],
+                help='Network drivers allowed for mesos baymodels.'),
+]
+
+bay_opts = [
+    cfg.IntOpt('create_timeout', default=60, min=0,
+               help='Default bay create timeout in minutes (0 = none).'),
+]
+
+_GROUPS = (
+    (None, default_opts),
+    ('database', database_opts),
+    ('messaging', messaging_opts),
+    ('jobboard', jobboard_opts),
+    ('cloud', cloud_opts),
+    ('baymodel', baymodel_opts),
+    ('bay', bay_opts),
+)
+
+
+def register_opts(conf=CONF):
+    for group, opts in _GROUPS:
+        conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    """The entry point oslo-config-generator reads (``oslo.config.opts``)."""
+    return [(group or 'DEFAULT', opts) for group, opts in _GROUPS]
+
+
+register_opts()
+
+
+def state_path(conf=CONF):
+    path = (conf.state_path or os.environ.get('BAYFLOW_HOME')
+            or os.path.join(os.path.expanduser('~'), '.bayflow'))
+    return os.path.abspath(path)
+
+
+def ensure_state_path(conf=CONF):
+    path = state_path(conf)
+    os.makedirs(os.path.join(path, 'logs'), exist_ok=True)
+    return path
+
+
+def database_url(conf=CONF):
+    return (conf.database.connection
+            or 'sqlite:///' + os.path.join(state_path(conf), 'bayflow.sqlite'))
+
+
+def transport_url(conf=CONF):
+    return (conf.messaging.transport_url
+            or 'sqla+sqlite:///' + os.path.join(state_path(conf), 'events.sqlite'))
+
+
+def log_file(conf=CONF):
+    return conf.log_file or os.path.join(state_path(conf), 'logs', 'bayflow.log')
+
+
+def load(config_files=(), conf=CONF, args=()):
+    """Parse the given config files (no command-line parsing: the CLI owns argv)."""
+    conf(args=list(args), project='bayflow', default_config_files=list(config_files),
+         validate_default_values=True)
+    return conf

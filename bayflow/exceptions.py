@@ -1,0 +1,25 @@
+"""Errors a user can act on. The CLI prints ``str(error)`` and exits non-zero."""
+
+
+class BayflowError(Exception):
+    """Base of every error bayflow reports to a user (never a traceback)."""
+
+    exit_code = 1
+
+
+class InvalidParameter(BayflowError):
+    """Bad input: names the field, the value given and what is allowed."""
+
+    exit_code = 2
+
+    def __init__(self, field, value, allowed):
+        self.field, self.value, self.allowed = field, value, allowed
+        super().__init__(f"invalid {field} {value!r}: {allowed}")
+
+
+class OperationNotAllowed(BayflowError):
+    """The bay's status does not allow the operation asked for."""
+
+
+class Conflict(BayflowError):
+    """Someone else changed the record first, or it is in use."""
