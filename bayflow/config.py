@@ -14,11 +14,13 @@ CONF = cfg.CONF
 
 default_opts = [
     cfg.StrOpt('state_path',
-               sample_default='$BAYFLOW_HOME (default ~/.bayflow)',
+               sample_default='<the BAYFLOW_HOME environment variable, else ~/.bayflow>',
                help='Directory for the embedded defaults: SQLite database, '
                     'event-bus database and logs. Defaults to $BAYFLOW_HOME, '
                     'or ~/.bayflow when that is not set.'),
-    cfg.StrOpt('log_format', default='console', choices=['console', 'json'],
+    cfg.StrOpt('log_format', default='console',
+               choices=[('console', 'Human-readable lines for a terminal.'),
+                        ('json', 'One JSON object a line, for log collectors.')],
                help='How log lines are rendered.'),
     cfg.StrOpt('log_file',
                help='Also write log lines (JSON) to this file. Defaults to '
@@ -138,5 +140,6 @@ def log_file(conf=CONF):
 def load(config_files=(), conf=CONF, args=()):
     """Parse the given config files (no command-line parsing: the CLI owns argv)."""
     conf(args=list(args), project='bayflow', default_config_files=list(config_files),
+         default_config_dirs=[],
          validate_default_values=True)
     return conf
