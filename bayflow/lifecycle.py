@@ -1,0 +1,267 @@
+"""The bay lifecycle machine: the only code that changes a bay's status.
+
+Statuses are Magnum's (and Heat's): CREATE_/UPDATE_/DELETE_/ROLLBACK_ x
+IN_PROGRESS/COMPLETE/FAILED. Each move is checked against the transition
+table below and persisted by ``Database.set_status`` together with a version
+bump, so of two processes holding the same version only one moves the bay.
+
+A ``transitions.Machine`` is built per call on a throw-away model: it costs
+well under a millisecond and shares no state between threads.
+"""
+
+import datetime
+import logging
+
+import transitions
+
+from bayflow import exceptions
+from bayflow.persistence import exceptions as db_exc
+
+LOG = logging.getLogger(__name__)
+
+ACTIONS = ('CREATE', 'UPDATE', 'DELETE', 'ROLLBACK')
+STATUSES = tuple(f'{a}_{s}' for a in ACTIONS
+                 for s in ('IN_PROGRESS', 'COMPLETE', 'FAILED'))
+IN_PROGRESS = tuple(s for s in STATUSES if s.endswith('_IN_PROGRESS'))
+COMPLETE = tuple(s for s in STATUSES if s.endswith('_COMPLETE'))
+FAILED = tuple(s for s in STATUSES if s.endswith('_FAILED'))
+
+# The machine's state for a bay that has no row yet.
+NEW = 'NEW'
+
+TRIGGERS = ('create', 'create_complete', 'update', 'update_complete',
+            'delete', 'delete_complete', 'fail', 'rollback',
+            'rollback_complete', 'rollback_failed', 'resume')
+
+# Triggers that start an operation; every other one keeps the operation of
+# the status it leaves (a rollback remembers what it rolled back).
+STARTS = {'create': 'create', 'update': 'update', 'delete': 'delete'}
+
+# Seconds a lease taken by ``resume`` (or with ``owner=``) lasts unless
+# renewed with ``Database.renew_lease``.
+DEFAULT_LEASE_SECONDS = 60
+
+_TRANSITIONS = (
+    [dict(trigger='create', source=NEW, dest='CREATE_IN_PROGRESS'),
+     dict(trigger='create_complete', source='CREATE_IN_PROGRESS',
+          dest='CREATE_COMPLETE'),
+     dict(trigger='update',
+          source=['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'ROLLBACK_COMPLETE'],
+          dest='UPDATE_IN_PROGRESS', conditions='holds_cloud_resources'),
+     dict(trigger='update_complete', source='UPDATE_IN_PROGRESS',
+          dest='UPDATE_COMPLETE'),
+     # Any status, a running one included: its flow stops at its next step.
+     dict(trigger='delete', source=list(STATUSES), dest='DELETE_IN_PROGRESS'),
+     dict(trigger='delete_complete', source='DELETE_IN_PROGRESS',
+          dest='DELETE_COMPLETE'),
+     dict(trigger='rollback', source=['CREATE_IN_PROGRESS',
+                                      'UPDATE_IN_PROGRESS'],
+          dest='ROLLBACK_IN_PROGRESS'),
+     dict(trigger='rollback_complete', source='ROLLBACK_IN_PROGRESS',
+          dest='ROLLBACK_COMPLETE'),
+     dict(trigger='rollback_failed', source='ROLLBACK_IN_PROGRESS',
+          dest='ROLLBACK_FAILED'),
+     # An interrupted flow goes on where it stopped: same status.
+     dict(trigger='resume', source=list(IN_PROGRESS), dest='=')]
+    + [dict(trigger='fail', source=f'{a}_IN_PROGRESS', dest=f'{a}_FAILED')
+       for a in ACTIONS])
+
+# Heat's stack_status_reason wording, which Magnum copied onto the bay.
+_REASONS = {
+    'CREATE_IN_PROGRESS': 'Bay CREATE started',
+    'UPDATE_IN_PROGRESS': 'Bay UPDATE started',
+    'DELETE_IN_PROGRESS': 'Bay DELETE started',
+    'ROLLBACK_IN_PROGRESS': 'Bay ROLLBACK started',
+    'CREATE_COMPLETE': 'Bay CREATE completed successfully',
+    'UPDATE_COMPLETE': 'Bay UPDATE completed successfully',
+    'DELETE_COMPLETE': 'Bay DELETE completed successfully',
+    'ROLLBACK_COMPLETE': 'Bay ROLLBACK completed successfully',
+    'CREATE_FAILED': 'Bay CREATE failed',
+    'UPDATE_FAILED': 'Bay UPDATE failed',
+    'DELETE_FAILED': 'Bay DELETE failed',
+    'ROLLBACK_FAILED': 'Bay ROLLBACK failed',
+}
+
+
+class _Bay:
+    """What the machine needs to know of a bay: its status and operation."""
+
+    def __init__(self, status, operation):
+        self.operation = operation
+        transitions.Machine(model=self, states=[NEW, *STATUSES],
+                            transitions=_TRANSITIONS, initial=status or NEW,
+                            auto_transitions=False)
+
+    def holds_cloud_resources(self):
+        """A rolled-back create left nothing in the cloud to update."""
+        return not (self.state == 'ROLLBACK_COMPLETE'
+                    and self.operation != 'update')
+
+
+def next_status(status, operation, trigger):
+    """The status ``trigger`` leads to, or None when it is not allowed."""
+    if trigger not in TRIGGERS:
+        raise ValueError(f"unknown lifecycle trigger {trigger!r}; known "
+                         f"triggers are {', '.join(TRIGGERS)}")
+    bay = _Bay(status, operation)
+    if not bay.may_trigger(trigger):
+        return None
+    bay.trigger(trigger)
+    return bay.state
+
+
+def allowed_operations(status, operation=None):
+    """The triggers a bay in ``status`` (None: no bay yet) accepts."""
+    bay = _Bay(status, operation)
+    return [t for t in TRIGGERS if bay.may_trigger(t)]
+
+
+def sources_of(trigger):
+    """Statuses from which ``trigger`` may be fired, for error messages."""
+    found = []
+    for t in _TRANSITIONS:
+        if t['trigger'] == trigger:
+            src = t['source']
+            found.extend([src] if isinstance(src, str) else src)
+    return [s for s in STATUSES if s in found]
+
+
+def _name(bay):
+    return f"{bay['name']!r} ({bay['uuid']})" if bay.get('name') \
+        else repr(bay['uuid'])
+
+
+def _refusal(bay, trigger):
+    status, operation = bay['status'], bay.get('operation')
+    name = _name(bay)
+    if trigger == 'create':
+        return (f"bay {name} already exists (status {status}); create makes "
+                f"a new bay")
+    if trigger == 'resume':
+        return (f"nothing to resume: bay {name} is {status}; resume continues "
+                f"an interrupted operation, so it is allowed only from "
+                f"{_either(IN_PROGRESS)}")
+    if trigger == 'update' and status == 'ROLLBACK_COMPLETE':
+        return (f"cannot update bay {name}: it is ROLLBACK_COMPLETE after a "
+                f"rolled-back {operation or 'create'}, so nothing of it exists "
+                f"in the cloud to update; delete it and create it again")
+    allowed = sources_of(trigger)
+    if trigger == 'update':
+        allowed = ['CREATE_COMPLETE', 'UPDATE_COMPLETE',
+                   'ROLLBACK_COMPLETE (of an update)']
+    hint = '; a failed bay can still be deleted' if status in FAILED else ''
+    return (f"cannot {_VERBS[trigger]} bay {name}: its status is {status}, "
+            f"and {trigger} is allowed only from {_either(allowed)}{hint}")
+
+
+_VERBS = {
+    'create_complete': 'complete the create of',
+    'update': 'update',
+    'update_complete': 'complete the update of',
+    'delete': 'delete',
+    'delete_complete': 'complete the delete of',
+    'fail': 'mark as failed',
+    'rollback': 'roll back',
+    'rollback_complete': 'complete the rollback of',
+    'rollback_failed': 'fail the rollback of',
+}
+
+
+def _either(statuses):
+    if len(statuses) == 1:
+        return statuses[0]
+    return ', '.join(statuses[:-1]) + ' or ' + statuses[-1]
+
+
+def _check_lease(db, bay, owner):
+    """A live flow keeps its bay: resume only what nobody is running."""
+    holder, expires = bay.get('owner'), bay.get('lease_expires_at')
+    if holder in (None, owner) or expires is None or expires <= db.now():
+        return
+    raise exceptions.OperationNotAllowed(
+        f"cannot resume bay {_name(bay)}: {holder!r} is running its "
+        f"{bay.get('operation')} flow (lease until {expires.isoformat()}); "
+        f"resume it after that lease expires")
+
+
+def _lease_values(db, new_status, owner, lease_seconds):
+    """Only a running operation has an owner; finishing one frees the bay."""
+    if new_status not in IN_PROGRESS:
+        return {'owner': None, 'lease_expires_at': None}
+    if owner is None:
+        return {}
+    expires = db.now() + datetime.timedelta(seconds=lease_seconds)
+    return {'owner': owner, 'lease_expires_at': expires}
+
+
+def start_create(db, values, reason=None, owner=None,
+                 lease_seconds=DEFAULT_LEASE_SECONDS):
+    """Insert a new bay, already CREATE_IN_PROGRESS, in one transaction."""
+    status = next_status(None, None, 'create')
+    row = dict(values, status=status, operation='create',
+               status_reason=reason or _REASONS[status],
+               **_lease_values(db, status, owner, lease_seconds))
+    bay = db.create_bay(row)
+    LOG.info('bay %s: create -> %s (version %s)', bay['uuid'], status,
+             bay['version'])
+    return bay
+
+
+def transition(db, bay, trigger, reason=None, expected_version=None,
+               owner=None, extra=None, lease_seconds=DEFAULT_LEASE_SECONDS):
+    """Move a bay (uuid, name or dict) by ``trigger``; returns the new row.
+
+    The status check and the write use the same version: if anyone wrote the
+    bay since ``bay`` (or ``expected_version``) was read, ``Conflict``.
+    ``resume`` needs ``owner`` and takes the bay's lease for it. Any status
+    that is not *_IN_PROGRESS clears the owner and lease. ``extra`` holds
+    other fields written with the status (flow_id, addresses, node_count).
+    """
+    if isinstance(bay, str):
+        bay = db.get_bay(bay)
+    _check_version(bay, expected_version)
+    new_status = next_status(bay['status'], bay.get('operation'), trigger)
+    if new_status is None:
+        raise exceptions.OperationNotAllowed(_refusal(bay, trigger))
+    if trigger == 'resume':
+        if not owner:
+            raise exceptions.OperationNotAllowed(
+                f"cannot resume bay {_name(bay)} without an owner: name the "
+                f"process that will run its flow")
+        _check_lease(db, bay, owner)
+    operation = STARTS.get(trigger, bay.get('operation'))
+    reason = reason or _REASONS[new_status]
+    if trigger == 'resume' and reason == _REASONS[new_status]:
+        reason = f"Bay {(bay.get('operation') or '').upper()} resumed by {owner}"
+    try:
+        if new_status == 'DELETE_COMPLETE':
+            new = _destroy(db, bay, reason)
+        else:
+            values = dict(extra or {},
+                          **_lease_values(db, new_status, owner, lease_seconds))
+            new = db.set_status(bay['uuid'], bay['version'], new_status,
+                                reason, operation, values)
+    except db_exc.StaleObject as e:
+        raise exceptions.Conflict(str(e)) from e
+    except db_exc.NotFound as e:
+        raise exceptions.Conflict(
+            f"bay {_name(bay)} was deleted by someone else while it was "
+            f"being moved to {new_status}") from e
+    LOG.info('bay %s: %s %s -> %s (version %s): %s', bay['uuid'], trigger,
+             bay['status'], new_status, new['version'], reason)
+    return new
+
+
+def _check_version(bay, expected_version):
+    if expected_version is not None and bay['version'] != expected_version:
+        raise exceptions.Conflict(
+            f"bay {_name(bay)} was changed by someone else (expected version "
+            f"{expected_version}, found {bay['version']}); reload and retry")
+
+
+def _destroy(db, bay, reason):
+    """DELETE_COMPLETE is never stored: the row goes, the dict records it."""
+    gone = db.destroy_bay(bay['uuid'], bay['version'])
+    return dict(gone, status='DELETE_COMPLETE', status_reason=reason,
+                operation='delete', version=gone['version'] + 1,
+                owner=None, lease_expires_at=None)

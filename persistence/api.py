@@ -1,0 +1,394 @@
+"""Repository of bay records: plain dicts in, plain dicts out.
+
+Every write that can race is one conditional statement (``WHERE version =``,
+``WHERE NOT EXISTS``, a primary key), so correctness never depends on a read
+made earlier in Python. When such a statement touches no row we look again,
+inside the same transaction, only to say *why*.
+"""
+
+import contextlib
+import datetime
+import uuid as uuidlib
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
+
+from bayflow.persistence import exceptions as exc
+from bayflow.persistence import models
+
+BayModel, Bay, ProcessedEvent = models.BayModel, models.Bay, models.ProcessedEvent
+
+# Seconds a SQLite writer waits for another one's lock before failing.
+SQLITE_BUSY_TIMEOUT = 30
+
+# Written only by the database itself.
+_SYSTEM = frozenset({'id', 'version', 'created_at', 'updated_at'})
+# Written only by set_status (i.e. by bayflow.lifecycle).
+_STATUS = frozenset({'status', 'status_reason', 'operation'})
+# Written only by the lease functions.
+_LEASE = frozenset({'owner', 'lease_expires_at'})
+
+
+# DBAPI used when a URL names none. SQLAlchemy 2.1 would pick psycopg (3),
+# but bayflow depends on psycopg2.
+DEFAULT_DRIVERS = {'postgresql': 'psycopg2'}
+
+
+def normalize_url(url):
+    """Pin the DBAPI we ship, and accept ``postgres://`` (SQLAlchemy won't)."""
+    url = sa.engine.make_url(url)
+    backend, _, driver = url.drivername.partition('+')
+    if backend == 'postgres':
+        backend = 'postgresql'
+    driver = driver or DEFAULT_DRIVERS.get(backend)
+    return url.set(drivername=backend + ('+' + driver if driver else ''))
+
+
+def is_memory_sqlite(url):
+    url = sa.engine.make_url(url)
+    return (url.get_backend_name() == 'sqlite'
+            and url.database in (None, '', ':memory:'))
+
+
+def make_engine(url):
+    """An engine whose SQLite transactions behave like real ones."""
+    url = normalize_url(url)
+    if url.get_backend_name() != 'sqlite':
+        return sa.create_engine(url, pool_pre_ping=True)
+    connect_args = {'timeout': SQLITE_BUSY_TIMEOUT}
+    kwargs = {}
+    if is_memory_sqlite(url):
+        # One shared connection, or every checkout would see an empty db.
+        connect_args['check_same_thread'] = False
+        kwargs['poolclass'] = sa.pool.StaticPool
+    return configure_sqlite(
+        sa.create_engine(url, connect_args=connect_args, **kwargs))
+
+
+def configure_sqlite(engine):
+    """Foreign keys, busy wait, WAL and real transactions; before first use."""
+    sa.event.listen(engine, 'connect', _sqlite_connect)
+    sa.event.listen(engine, 'begin', _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn, _record):
+    # pysqlite would defer BEGIN past our SELECTs; _sqlite_begin takes over.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute('PRAGMA foreign_keys = ON')
+    cursor.execute(f'PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT * 1000}')
+    cursor.execute('PRAGMA journal_mode = WAL')
+    cursor.close()
+
+
+def _sqlite_begin(conn):
+    # IMMEDIATE takes the write lock up front (waiting up to busy_timeout),
+    # so a read-then-write transaction can never fail half-way with BUSY.
+    conn.exec_driver_sql('BEGIN IMMEDIATE')
+
+
+def _new_uuid():
+    return str(uuidlib.uuid4())
+
+
+def _columns(model):
+    return {c.key for c in orm.class_mapper(model).column_attrs}
+
+
+def _sortable(model):
+    """JSON columns cannot be ordered or compared on PostgreSQL."""
+    return sorted(c.key for c in model.__table__.columns
+                  if not isinstance(c.type, sa.JSON))
+
+
+def _check_values(kind, model, values, forbidden, why):
+    unknown = sorted(set(values) - _columns(model))
+    if unknown:
+        raise exc.InvalidValues(
+            unknown, f"a {kind} has no field {', '.join(unknown)}")
+    refused = sorted(set(values) & forbidden)
+    if refused:
+        raise exc.InvalidValues(
+            refused, f"cannot write {', '.join(refused)} of a {kind} here: "
+                     f"{why}")
+
+
+def _label(row):
+    return f"{row.name!r} ({row.uuid})" if row.name else repr(row.uuid)
+
+
+class Database:
+    """One database: bays, baymodels, processed events (and TaskFlow's)."""
+
+    def __init__(self, url, clock=None):
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url)
+        self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
+        # Lease and event times come from here, so tests can move time.
+        self.now = clock or models.utcnow
+
+    def dispose(self):
+        self.engine.dispose()
+
+    @contextlib.contextmanager
+    def _txn(self):
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- lookups shared by bays and baymodels --------------------------------
+
+    @staticmethod
+    def _lookup(session, model, kind, ident):
+        """A uuid wins over a name; a name must match exactly one row."""
+        rows = session.scalars(
+            sa.select(model)
+            .where(sa.or_(model.uuid == ident, model.name == ident))
+            .order_by(model.id)).all()
+        for row in rows:
+            if row.uuid == ident:
+                return row
+        if len(rows) > 1:
+            raise exc.Ambiguous(kind, ident, [r.uuid for r in rows])
+        if not rows:
+            raise exc.NotFound(kind, ident)
+        return rows[0]
+
+    def _list(self, model, limit, sort_key, sort_dir, filters):
+        allowed = _sortable(model)
+        if sort_key not in allowed:
+            raise exc.InvalidQuery('sort key', sort_key, allowed)
+        if sort_dir not in ('asc', 'desc'):
+            raise exc.InvalidQuery('sort direction', sort_dir, ['asc', 'desc'])
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise exc.InvalidQuery('limit', limit,
+                                   ['a positive integer', 'None'])
+        query = sa.select(model)
+        for key, value in (filters or {}).items():
+            if key not in allowed:
+                raise exc.InvalidQuery('filter', key, allowed)
+            query = query.where(getattr(model, key) == value)
+        column = getattr(model, sort_key)
+        order = column.asc() if sort_dir == 'asc' else column.desc()
+        query = query.order_by(order, model.id.asc()).limit(limit)
+        with self._txn() as session:
+            return [models.as_dict(r) for r in session.scalars(query)]
+
+    # -- baymodels -----------------------------------------------------------
+
+    def create_baymodel(self, values):
+        values = dict(values)
+        values.setdefault('uuid', _new_uuid())
+        _check_values('baymodel', BayModel, values, _SYSTEM,
+                      'the database sets them')
+        try:
+            with self._txn() as session:
+                row = BayModel(**values)
+                session.add(row)
+                session.flush()
+                return models.as_dict(row)
+        except sa_exc.IntegrityError:
+            with self._txn() as session:
+                if session.scalar(sa.select(BayModel.id)
+                                  .where(BayModel.uuid == values['uuid'])):
+                    raise exc.Duplicate('baymodel', 'uuid',
+                                        values['uuid']) from None
+            raise
+
+    def get_baymodel(self, ident):
+        with self._txn() as session:
+            return models.as_dict(
+                self._lookup(session, BayModel, 'baymodel', ident))
+
+    def list_baymodels(self, limit=None, sort_key='id', sort_dir='asc',
+                       filters=None):
+        return self._list(BayModel, limit, sort_key, sort_dir, filters)
+
+    def bays_using_baymodel(self, uuid):
+        with self._txn() as session:
+            return [models.as_dict(b) for b in self._users(session, uuid)]
+
+    @staticmethod
+    def _users(session, uuid):
+        return session.scalars(sa.select(Bay).where(Bay.baymodel_id == uuid)
+                               .order_by(Bay.id)).all()
+
+    @staticmethod
+    def _unreferenced(uuid):
+        return ~sa.exists().where(Bay.baymodel_id == uuid)
+
+    def update_baymodel(self, uuid, values):
+        """Refused while bays use it: they were built from its old values."""
+        _check_values('baymodel', BayModel, values, _SYSTEM | {'uuid'},
+                      'the database sets them')
+        with self._txn() as session:
+            stmt = (sa.update(BayModel)
+                    .where(BayModel.uuid == uuid, self._unreferenced(uuid))
+                    .values(**values)
+                    .execution_options(synchronize_session=False))
+            if session.execute(stmt).rowcount == 0:
+                self._refuse_baymodel_change(session, uuid, 'update')
+            return models.as_dict(session.scalars(
+                sa.select(BayModel).where(BayModel.uuid == uuid)).one())
+
+    def delete_baymodel(self, uuid):
+        try:
+            with self._txn() as session:
+                stmt = (sa.delete(BayModel)
+                        .where(BayModel.uuid == uuid, self._unreferenced(uuid))
+                        .execution_options(synchronize_session=False))
+                if session.execute(stmt).rowcount == 1:
+                    return
+        except sa_exc.IntegrityError:
+            pass  # a bay referencing it was committed meanwhile: say who
+        with self._txn() as session:
+            self._refuse_baymodel_change(session, uuid, 'delete')
+
+    def _refuse_baymodel_change(self, session, uuid, action):
+        row = session.scalars(
+            sa.select(BayModel).where(BayModel.uuid == uuid)).one_or_none()
+        if row is None:
+            raise exc.NotFound('baymodel', uuid)
+        raise exc.InUse('baymodel', _label(row), action,
+                        [_label(b) for b in self._users(session, uuid)])
+
+    # -- bays ----------------------------------------------------------------
+
+    def create_bay(self, values):
+        """Insert a bay; its initial status comes from bayflow.lifecycle."""
+        values = dict(values)
+        values.setdefault('uuid', _new_uuid())
+        _check_values('bay', Bay, values, _SYSTEM, 'the database sets them')
+        missing = sorted({'status', 'operation', 'baymodel_id'} - set(values))
+        if missing:
+            raise exc.InvalidValues(
+                missing, f"a bay needs {', '.join(missing)} to be inserted: "
+                         f"its baymodel, and the initial status and "
+                         f"operation that bayflow.lifecycle.start_create sets")
+        try:
+            with self._txn() as session:
+                row = Bay(**values)
+                session.add(row)
+                session.flush()
+                return models.as_dict(row)
+        except sa_exc.IntegrityError:
+            self._explain_bay_insert(values)
+            raise
+
+    def _explain_bay_insert(self, values):
+        with self._txn() as session:
+            if session.scalar(sa.select(Bay.id)
+                              .where(Bay.uuid == values['uuid'])):
+                raise exc.Duplicate('bay', 'uuid', values['uuid']) from None
+            if not session.scalar(sa.select(BayModel.id).where(
+                    BayModel.uuid == values['baymodel_id'])):
+                raise exc.NotFound('baymodel', values['baymodel_id']) from None
+
+    def get_bay(self, ident):
+        with self._txn() as session:
+            return models.as_dict(self._lookup(session, Bay, 'bay', ident))
+
+    def list_bays(self, limit=None, sort_key='id', sort_dir='asc',
+                  filters=None):
+        return self._list(Bay, limit, sort_key, sort_dir, filters)
+
+    def update_bay(self, uuid, expected_version, values):
+        """Change a bay's data; never its status, which has its own door."""
+        _check_values(
+            'bay', Bay, values, _SYSTEM | _STATUS | _LEASE | {'uuid'},
+            'status, status_reason and operation change only through '
+            'bayflow.lifecycle (set_status), owner and lease_expires_at '
+            'only through the lease functions, and the database sets '
+            'id, uuid, version, created_at and updated_at')
+        return self._versioned_update(uuid, expected_version, values)
+
+    def set_status(self, uuid, expected_version, status, reason, operation,
+                   extra=None):
+        """The one place a bay's status is written (by bayflow.lifecycle)."""
+        extra = dict(extra or {})
+        _check_values('bay', Bay, extra, _SYSTEM | _STATUS | {'uuid'},
+                      'set_status writes status, reason and operation '
+                      'itself and the database sets the rest')
+        values = dict(extra, status=status, status_reason=reason,
+                      operation=operation)
+        return self._versioned_update(uuid, expected_version, values)
+
+    def _versioned_update(self, uuid, expected_version, values):
+        with self._txn() as session:
+            stmt = (sa.update(Bay)
+                    .where(Bay.uuid == uuid, Bay.version == expected_version)
+                    .values(version=Bay.version + 1, **values)
+                    .execution_options(synchronize_session=False))
+            if session.execute(stmt).rowcount == 0:
+                self._raise_stale_or_missing(session, uuid, expected_version)
+            return models.as_dict(session.scalars(
+                sa.select(Bay).where(Bay.uuid == uuid)).one())
+
+    @staticmethod
+    def _raise_stale_or_missing(session, uuid, expected_version):
+        found = session.scalar(sa.select(Bay.version).where(Bay.uuid == uuid))
+        if found is None:
+            raise exc.NotFound('bay', uuid)
+        raise exc.StaleObject('bay', uuid, expected_version, found)
+
+    def destroy_bay(self, uuid, expected_version):
+        """Delete the row if nobody changed it; returns what was deleted."""
+        with self._txn() as session:
+            row = session.scalars(sa.select(Bay).where(Bay.uuid == uuid)
+                                  .with_for_update()).one_or_none()
+            if row is None or row.version != expected_version:
+                self._raise_stale_or_missing(session, uuid, expected_version)
+            gone = models.as_dict(row)
+            session.delete(row)
+            return gone
+
+    # -- leases: who runs a bay's flow ---------------------------------------
+
+    def acquire_lease(self, uuid, owner, seconds):
+        """Take the bay if it is free, expired or already ours."""
+        now = self.now()
+        free = sa.or_(Bay.owner.is_(None), Bay.owner == owner,
+                      Bay.lease_expires_at.is_(None),
+                      Bay.lease_expires_at <= now)
+        return self._lease_update(
+            uuid, free, owner=owner,
+            lease_expires_at=now + datetime.timedelta(seconds=seconds))
+
+    def renew_lease(self, uuid, owner, seconds):
+        """Extend our lease; False means someone took the bay over."""
+        return self._lease_update(
+            uuid, Bay.owner == owner, owner=owner,
+            lease_expires_at=self.now() + datetime.timedelta(seconds=seconds))
+
+    def release_lease(self, uuid, owner):
+        """Give the bay up; harmless if it is gone or no longer ours."""
+        try:
+            return self._lease_update(uuid, Bay.owner == owner, owner=None,
+                                      lease_expires_at=None)
+        except exc.NotFound:
+            return False
+
+    def _lease_update(self, uuid, condition, **values):
+        # A heartbeat is not a change of the bay: keep updated_at as it is.
+        with self._txn() as session:
+            stmt = (sa.update(Bay).where(Bay.uuid == uuid, condition)
+                    .values(updated_at=Bay.updated_at, **values)
+                    .execution_options(synchronize_session=False))
+            if session.execute(stmt).rowcount == 1:
+                return True
+            if session.scalar(sa.select(Bay.id).where(Bay.uuid == uuid)):
+                return False
+            raise exc.NotFound('bay', uuid)
+
+    # -- events --------------------------------------------------------------
+
+    def mark_event_processed(self, event_id):
+        """True the first time only; the primary key settles any race."""
+        try:
+            with self._txn() as session:
+                session.add(ProcessedEvent(event_id=event_id,
+                                           processed_at=self.now()))
+            return True
+        except sa_exc.IntegrityError:
+            return False

@@ -1,0 +1,484 @@
+"""Migrations, TaskFlow wiring and the repository, on SQLite and PostgreSQL."""
+
+import contextlib
+import datetime
+import subprocess
+import sys
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from taskflow.persistence import models as tf_models
+
+from bayflow.persistence import api
+from bayflow.persistence import exceptions as exc
+from bayflow.persistence import migration
+from bayflow.persistence import taskflow_backend
+
+UTC = datetime.timezone.utc
+T0 = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves, so leases expire without waiting."""
+
+    def __init__(self):
+        self.value = T0
+
+    def __call__(self):
+        return self.value
+
+    def advance(self, seconds):
+        self.value += datetime.timedelta(seconds=seconds)
+
+
+@contextlib.contextmanager
+def migrated_database(request, backend):
+    """One migrated database per module and backend: fresh ones cost ~1 s.
+
+    Migration tests use conftest's per-test ``db_url`` instead.
+    """
+    if backend == 'sqlite':
+        path = request.getfixturevalue('tmp_path_factory').mktemp('db')
+        url = f'sqlite:///{path}/bayflow.sqlite'
+        migration.upgrade(url)
+        yield url
+        return
+    server = request.getfixturevalue('pg_server_url')
+    name = 'bayflow_test_' + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(server + '/postgres', isolation_level='AUTOCOMMIT')
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE {name}'))
+    try:
+        migration.upgrade(f'{server}/{name}')
+        yield f'{server}/{name}'
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def clean_database(url, clock):
+    """A Database on the module's database, emptied after the test."""
+    database = api.Database(url, clock=clock)
+    try:
+        yield database
+    finally:
+        with database.engine.begin() as conn:
+            for table in ('bays', 'baymodels', 'processed_events', 'logbooks'):
+                conn.execute(sa.text(f'DELETE FROM {table}'))
+        database.dispose()
+
+
+@pytest.fixture(scope='module', params=['sqlite', 'postgresql'])
+def module_db_url(request):
+    with migrated_database(request, request.param) as url:
+        yield url
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def db(module_db_url, clock):
+    with clean_database(module_db_url, clock) as database:
+        yield database
+
+
+@pytest.fixture
+def baymodel(db):
+    return db.create_baymodel({'name': 'k8s-atomic', 'coe': 'kubernetes',
+                               'image_id': 'fedora-23-atomic',
+                               'keypair_id': 'testkey',
+                               'labels': {'flannel_backend': 'vxlan'}})
+
+
+def new_bay(db, baymodel, **values):
+    values.setdefault('name', 'k8s')
+    return db.create_bay(dict(values, baymodel_id=baymodel['uuid'],
+                              status='CREATE_IN_PROGRESS',
+                              operation='create'))
+
+
+def tables(url):
+    engine = sa.create_engine(api.normalize_url(url))
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def in_threads(count, target):
+    """Run ``target`` in ``count`` threads released at the same moment."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = target(i)
+        except Exception as e:  # collected for the assertion
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+# -- migrations and TaskFlow ---------------------------------------------------
+
+def test_upgrade_creates_both_schemas_and_is_idempotent(db_url):
+    assert migration.current(db_url) is None
+    migration.upgrade(db_url)
+    migration.upgrade(db_url)
+    assert migration.current(db_url) == '0001'
+    assert {'baymodels', 'bays', 'processed_events', 'bayflow_alembic_version',
+            'logbooks', 'flowdetails', 'atomdetails'} <= tables(db_url)
+
+
+def test_models_match_the_migrated_schema(db_url):
+    migration.upgrade(db_url)
+    assert migration.schema_diff(db_url) == []
+
+
+def test_schema_diff_sees_a_drift(db_url):
+    migration.upgrade(db_url)
+    engine = sa.create_engine(api.normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text('DROP INDEX ix_bays_name'))
+    engine.dispose()
+    diff = migration.schema_diff(db_url)
+    assert [d[0] for d in diff] == ['add_index']
+
+
+def test_two_alembic_histories_do_not_overwrite_each_other(pg_url):
+    migration.upgrade(pg_url)
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        ours = conn.execute(sa.text(
+            'SELECT version_num FROM bayflow_alembic_version')).scalars().all()
+        theirs = conn.execute(sa.text(
+            'SELECT version_num FROM alembic_version')).scalars().all()
+    engine.dispose()
+    assert ours == ['0001']
+    assert len(theirs) == 1 and theirs != ours
+
+
+def test_concurrent_upgrades_are_serialised(db_url):
+    """Daemon, CLI and conductor may all start at once on a fresh database."""
+    code = 'import sys; from bayflow.persistence import migration; ' \
+           'migration.upgrade(sys.argv[1])'
+    procs = [subprocess.Popen([sys.executable, '-c', code, db_url],
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    assert migration.current(db_url) == '0001'
+    assert in_threads(3, lambda i: migration.upgrade(db_url)) == [None] * 3
+
+
+def _save_and_read_logbook(backend):
+    book = tf_models.LogBook('bay-create')
+    flow = tf_models.FlowDetail('create-bay', uuid=str(uuid.uuid4()))
+    atom = tf_models.TaskDetail('ensure-network', uuid=str(uuid.uuid4()))
+    flow.add(atom)
+    book.add(flow)
+    with contextlib.closing(backend.get_connection()) as conn:
+        conn.save_logbook(book)
+        got = conn.get_logbook(book.uuid)
+        assert got.name == 'bay-create'
+        assert got.find(flow.uuid).find(atom.uuid).name == 'ensure-network'
+        conn.destroy_logbook(book.uuid)
+
+
+def test_taskflow_logbook_round_trip(db_url):
+    migration.upgrade(db_url)
+    backend = taskflow_backend.get_backend(db_url)
+    try:
+        _save_and_read_logbook(backend)
+    finally:
+        backend.close()
+    # Destroying a logbook cascades to its details (SQLite: foreign keys on).
+    engine = sa.create_engine(api.normalize_url(db_url))
+    with engine.connect() as conn:
+        for table in ('flowdetails', 'atomdetails'):
+            count = conn.execute(sa.text(f'SELECT count(*) FROM {table}'))
+            assert count.scalar() == 0
+    engine.dispose()
+
+
+def test_taskflow_backend_accepts_postgres_url_spellings(pg_url):
+    rest = pg_url.split('://', 1)[1]
+    migration.upgrade('postgres://' + rest)
+    for scheme in ('postgresql', 'postgres', 'postgresql+psycopg2'):
+        backend = taskflow_backend.get_backend(f'{scheme}://{rest}')
+        try:
+            _save_and_read_logbook(backend)
+        finally:
+            backend.close()
+
+
+def test_in_memory_sqlite_holds_both_when_sharing_a_database():
+    db = api.Database('sqlite://')
+    try:
+        migration.upgrade(db)
+        assert migration.schema_diff(db) == []
+        backend = taskflow_backend.get_backend(db)
+        _save_and_read_logbook(backend)
+        backend.close()
+        assert db.list_bays() == []
+    finally:
+        db.dispose()
+
+
+def test_sqlite_connections_enforce_foreign_keys(sqlite_url):
+    db = api.Database(sqlite_url)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1
+        assert conn.exec_driver_sql('PRAGMA busy_timeout').scalar() > 0
+    db.dispose()
+
+
+# -- baymodels -------------------------------------------------------------------
+
+def test_create_baymodel_generates_uuid_and_defaults(baymodel):
+    assert uuid.UUID(baymodel['uuid'])
+    assert baymodel['labels'] == {'flannel_backend': 'vxlan'}
+    assert baymodel['floating_ip_enabled'] is True
+    assert baymodel['tls_disabled'] is False
+    assert baymodel['created_at'].tzinfo is not None
+    assert baymodel['created_at'].utcoffset() == datetime.timedelta(0)
+
+
+def test_get_baymodel_by_uuid_or_name(db, baymodel):
+    assert db.get_baymodel(baymodel['uuid']) == baymodel
+    assert db.get_baymodel('k8s-atomic') == baymodel
+
+
+def test_ambiguous_name_lists_the_candidates(db, baymodel):
+    twin = db.create_baymodel({'name': 'k8s-atomic'})
+    with pytest.raises(exc.Ambiguous) as err:
+        db.get_baymodel('k8s-atomic')
+    assert baymodel['uuid'] in str(err.value)
+    assert twin['uuid'] in str(err.value)
+    assert db.get_baymodel(twin['uuid']) == twin
+
+
+def test_missing_baymodel_names_kind_and_ident(db):
+    with pytest.raises(exc.NotFound, match="baymodel 'nope' not found"):
+        db.get_baymodel('nope')
+
+
+def test_list_baymodels_sorts_and_limits(db):
+    for name in ('b', 'c', 'a'):
+        db.create_baymodel({'name': name})
+    names = [m['name'] for m in db.list_baymodels(sort_key='name')]
+    assert names == ['a', 'b', 'c']
+    names = [m['name'] for m in db.list_baymodels(limit=2, sort_key='name',
+                                                  sort_dir='desc')]
+    assert names == ['c', 'b']
+    assert [m['name'] for m in db.list_baymodels()] == ['b', 'c', 'a']
+
+
+@pytest.mark.parametrize('kwargs,field', [
+    ({'sort_key': 'labels'}, "sort key 'labels'"),
+    ({'sort_key': 'nope'}, "sort key 'nope'"),
+    ({'sort_dir': 'up'}, "sort direction 'up'"),
+    ({'limit': 0}, 'limit 0'),
+])
+def test_bad_listing_query_names_field_value_and_allowed(db, kwargs, field):
+    with pytest.raises(exc.InvalidQuery) as err:
+        db.list_baymodels(**kwargs)
+    assert isinstance(err.value, ValueError)
+    assert str(err.value).startswith(f'invalid {field}: allowed values are ')
+
+
+def test_update_baymodel_when_unused(db, baymodel):
+    new = db.update_baymodel(baymodel['uuid'], {'coe': 'swarm'})
+    assert new['coe'] == 'swarm'
+    assert new['updated_at'] is not None
+
+
+def test_baymodel_in_use_cannot_change_or_go(db, baymodel):
+    bay = new_bay(db, baymodel)
+    with pytest.raises(exc.InUse, match="cannot update baymodel 'k8s-atomic'"):
+        db.update_baymodel(baymodel['uuid'], {'coe': 'swarm'})
+    with pytest.raises(exc.InUse) as err:
+        db.delete_baymodel(baymodel['uuid'])
+    assert bay['uuid'] in str(err.value) and 'delete those bays' in str(err.value)
+    # Nothing half-written: both rows exactly as they were.
+    assert db.get_baymodel(baymodel['uuid']) == baymodel
+    assert db.get_bay(bay['uuid']) == bay
+    assert [b['uuid'] for b in db.bays_using_baymodel(baymodel['uuid'])] \
+        == [bay['uuid']]
+    db.destroy_bay(bay['uuid'], bay['version'])
+    db.delete_baymodel(baymodel['uuid'])
+    with pytest.raises(exc.NotFound):
+        db.get_baymodel(baymodel['uuid'])
+
+
+def test_foreign_key_restricts_even_a_raw_delete(db, baymodel):
+    new_bay(db, baymodel)
+    with pytest.raises(sa.exc.IntegrityError):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text('DELETE FROM baymodels'))
+
+
+def test_delete_missing_baymodel(db):
+    with pytest.raises(exc.NotFound):
+        db.delete_baymodel(str(uuid.uuid4()))
+
+
+# -- bays ---------------------------------------------------------------------------
+
+def test_create_bay_round_trips_json_and_starts_at_version_1(db, baymodel):
+    bay = new_bay(db, baymodel, master_addresses=['172.24.4.3'])
+    assert bay['version'] == 1
+    assert bay['master_addresses'] == ['172.24.4.3']
+    assert bay['node_addresses'] == []
+    assert db.get_bay('k8s') == bay
+
+
+def test_create_bay_needs_an_existing_baymodel(db):
+    with pytest.raises(exc.NotFound, match='baymodel'):
+        db.create_bay({'baymodel_id': str(uuid.uuid4()),
+                       'status': 'CREATE_IN_PROGRESS', 'operation': 'create'})
+    assert db.list_bays() == []
+
+
+def test_create_bay_needs_its_initial_status(db, baymodel):
+    with pytest.raises(exc.InvalidValues, match='operation, status'):
+        db.create_bay({'baymodel_id': baymodel['uuid']})
+
+
+def test_duplicate_bay_uuid(db, baymodel):
+    bay = new_bay(db, baymodel)
+    with pytest.raises(exc.Duplicate):
+        new_bay(db, baymodel, uuid=bay['uuid'])
+
+
+def test_list_bays_filters(db, baymodel):
+    new_bay(db, baymodel, name='a')
+    new_bay(db, baymodel, name='b')
+    assert [b['name'] for b in db.list_bays(filters={'name': 'b'})] == ['b']
+    with pytest.raises(exc.InvalidQuery, match="filter 'master_addresses'"):
+        db.list_bays(filters={'master_addresses': []})
+
+
+def test_update_bay_bumps_version(db, baymodel):
+    bay = new_bay(db, baymodel)
+    new = db.update_bay(bay['uuid'], 1, {'node_count': 3})
+    assert (new['node_count'], new['version']) == (3, 2)
+
+
+@pytest.mark.parametrize('field', ['status', 'status_reason', 'operation',
+                                   'version', 'owner', 'uuid'])
+def test_update_bay_refuses_fields_it_does_not_own(db, baymodel, field):
+    bay = new_bay(db, baymodel)
+    with pytest.raises(exc.InvalidValues, match=f'cannot write {field}'):
+        db.update_bay(bay['uuid'], 1, {field: 'x', 'node_count': 2})
+    assert db.get_bay(bay['uuid']) == bay
+
+
+def test_update_bay_refuses_unknown_fields(db, baymodel):
+    bay = new_bay(db, baymodel)
+    with pytest.raises(exc.InvalidValues, match='no field stack_id'):
+        db.update_bay(bay['uuid'], 1, {'stack_id': 'x'})
+
+
+def test_stale_update_and_missing_bay(db, baymodel):
+    bay = new_bay(db, baymodel)
+    db.update_bay(bay['uuid'], 1, {'node_count': 2})
+    with pytest.raises(exc.StaleObject) as err:
+        db.update_bay(bay['uuid'], 1, {'node_count': 5})
+    assert str(err.value) == (
+        f"bay {bay['uuid']!r} was changed by someone else (expected version "
+        "1, found 2); reload and retry")
+    assert db.get_bay(bay['uuid'])['node_count'] == 2
+    with pytest.raises(exc.NotFound):
+        db.update_bay(str(uuid.uuid4()), 1, {'node_count': 5})
+
+
+def test_set_status_is_version_checked(db, baymodel):
+    bay = new_bay(db, baymodel)
+    new = db.set_status(bay['uuid'], 1, 'CREATE_COMPLETE', 'done', 'create',
+                        {'api_address': 'https://172.24.4.3:6443'})
+    assert (new['status'], new['version']) == ('CREATE_COMPLETE', 2)
+    assert new['api_address'] == 'https://172.24.4.3:6443'
+    with pytest.raises(exc.StaleObject):
+        db.set_status(bay['uuid'], 1, 'CREATE_FAILED', 'x', 'create')
+    with pytest.raises(exc.NotFound):
+        db.set_status(str(uuid.uuid4()), 1, 'CREATE_FAILED', 'x', 'create')
+    with pytest.raises(exc.InvalidValues):
+        db.set_status(bay['uuid'], 2, 'CREATE_FAILED', 'x', 'create',
+                      {'status': 'UPDATE_FAILED'})
+    assert db.get_bay(bay['uuid']) == new
+
+
+def test_destroy_bay_is_version_checked(db, baymodel):
+    bay = new_bay(db, baymodel)
+    with pytest.raises(exc.StaleObject):
+        db.destroy_bay(bay['uuid'], 5)
+    assert db.destroy_bay(bay['uuid'], 1)['uuid'] == bay['uuid']
+    with pytest.raises(exc.NotFound):
+        db.destroy_bay(bay['uuid'], 1)
+
+
+# -- leases -------------------------------------------------------------------------
+
+def test_lease_acquire_expire_takeover(db, baymodel, clock):
+    bay = new_bay(db, baymodel)
+    assert db.acquire_lease(bay['uuid'], 'host-a', 30) is True
+    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is False
+    assert db.acquire_lease(bay['uuid'], 'host-a', 30) is True   # ours
+    held = db.get_bay(bay['uuid'])
+    assert held['owner'] == 'host-a'
+    assert held['lease_expires_at'] == T0 + datetime.timedelta(seconds=30)
+    assert held['version'] == bay['version']          # not a content change
+    assert held['updated_at'] == bay['updated_at']
+
+    clock.advance(29)
+    assert db.renew_lease(bay['uuid'], 'host-a', 30) is True
+    clock.advance(20)
+    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is False  # renewed
+    clock.advance(10)
+    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is True   # expired
+    assert db.renew_lease(bay['uuid'], 'host-a', 30) is False
+    assert db.release_lease(bay['uuid'], 'host-a') is False
+    assert db.release_lease(bay['uuid'], 'host-b') is True
+    assert db.acquire_lease(bay['uuid'], 'host-c', 30) is True   # free
+
+
+def test_only_one_of_many_takes_a_free_lease(db, baymodel):
+    bay = new_bay(db, baymodel)
+    results = in_threads(6, lambda i: db.acquire_lease(bay['uuid'],
+                                                       f'host-{i}', 30))
+    assert sorted(results) == [False] * 5 + [True]
+    winner = f'host-{results.index(True)}'
+    assert db.get_bay(bay['uuid'])['owner'] == winner
+
+
+def test_lease_on_a_missing_bay(db):
+    with pytest.raises(exc.NotFound):
+        db.acquire_lease(str(uuid.uuid4()), 'host-a', 30)
+    assert db.release_lease(str(uuid.uuid4()), 'host-a') is False
+
+
+# -- events -------------------------------------------------------------------------
+
+def test_mark_event_processed_dedupes(db):
+    assert db.mark_event_processed('req-1') is True
+    assert db.mark_event_processed('req-1') is False
+    assert db.mark_event_processed('req-2') is True
+
+
+def test_mark_event_processed_is_race_safe(db):
+    results = in_threads(8, lambda i: db.mark_event_processed('req-race'))
+    assert sorted(results) == [False] * 7 + [True]
