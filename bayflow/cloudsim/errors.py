@@ -13,7 +13,8 @@ _NEUTRON_TYPES = {
 }
 _TITLES = {
     400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-    405: 'Method Not Allowed', 409: 'Conflict', 413: 'Request Entity Too Large',
+    405: 'Method Not Allowed', 406: 'Not Acceptable', 409: 'Conflict',
+    413: 'Request Entity Too Large', 415: 'Unsupported Media Type',
     500: 'Internal Server Error', 503: 'Service Unavailable',
 }
 
@@ -48,9 +49,11 @@ def keystone(status, message):
 
 
 def glance(status, message):
-    # Glance answers with webob's plain error page; the SDK reads it as text.
+    # Glance raises webob.exc errors; for a JSON client webob's json_formatter
+    # renders {"message": <body template>, "code": "404 Not Found", "title"}.
     title = _TITLES.get(status, 'Error')
-    return ApiError(status, {'code': status, 'title': title, 'message': message})
+    return ApiError(status, {'message': f'{message}<br /><br />\n\n\n',
+                             'code': f'{status} {title}', 'title': title})
 
 
 def for_service(service, status, message):

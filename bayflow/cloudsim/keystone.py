@@ -83,8 +83,14 @@ def issue_token(sim, req):
     auth = (body or {}).get('auth')
     if not isinstance(auth, dict):
         raise errors.keystone(400, "Expecting to find auth in request body.")
-    identity = auth.get('identity') or {}
-    if 'password' not in (identity.get('methods') or []):
+    identity = auth.get('identity')
+    if not isinstance(identity, dict):
+        raise errors.keystone(400, "Invalid input for field 'auth': 'identity' is a "
+                                   "required property")
+    if not isinstance(identity.get('methods'), list):
+        raise errors.keystone(400, "Invalid input for field 'identity': 'methods' is a "
+                                   "required property")
+    if 'password' not in identity['methods']:
         raise errors.keystone(401, 'The request you have made requires authentication.')
     user_ref = (identity.get('password') or {}).get('user')
     user = _find(sim.state.table('users'), user_ref, 'user')

@@ -98,17 +98,23 @@ class Simulator:
 
     # -- configuration handed to openstacksdk ----------------------------------
     def clouds_yaml(self):
-        clouds = {}
-        for name, (user, password, project, _) in zip(('sim', 'sim-admin'), keystone.USERS):
-            clouds[name] = {
-                'auth': {'auth_url': self.auth_url, 'username': user, 'password': password,
-                         'project_name': project, 'user_domain_name': 'Default',
-                         'project_domain_name': 'Default'},
-                'region_name': keystone.REGION,
-                'identity_api_version': 3,
-                'interface': 'public',
-            }
-        return {'clouds': clouds}
+        return clouds_config(self.auth_url)
 
     def log_exception(self, exc):
         LOG.error('simulator error: %s', exc, exc_info=exc)
+
+
+def clouds_config(auth_url):
+    """openstacksdk's clouds.yaml data for clouds ``sim`` (demo project) and
+    ``sim-admin`` of a simulator whose Keystone is at ``auth_url``."""
+    clouds = {}
+    for name, (user, password, project, _) in zip(('sim', 'sim-admin'), keystone.USERS):
+        clouds[name] = {
+            'auth': {'auth_url': auth_url, 'username': user, 'password': password,
+                     'project_name': project, 'user_domain_name': 'Default',
+                     'project_domain_name': 'Default'},
+            'region_name': keystone.REGION,
+            'identity_api_version': 3,
+            'interface': 'public',
+        }
+    return {'clouds': clouds}

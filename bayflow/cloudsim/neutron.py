@@ -1,5 +1,0 @@
-"""neutron: to be filled in."""
-
-
-def register(router, state):
-    pass
