@@ -7,27 +7,10 @@ import pytest
 from bayflow import exceptions
 from bayflow import lifecycle
 from bayflow.persistence import exceptions as db_exc
-from tests.functional.test_persistence import Clock
-from tests.functional.test_persistence import clean_database
 from tests.functional.test_persistence import in_threads
-from tests.functional.test_persistence import migrated_database
-
-
-@pytest.fixture(scope='module', params=['sqlite', 'postgresql'])
-def module_db_url(request):
-    with migrated_database(request, request.param) as url:
-        yield url
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def db(module_db_url, clock):
-    with clean_database(module_db_url, clock) as database:
-        yield database
+from tests.functional.test_persistence import clock  # noqa: F401 (fixtures)
+from tests.functional.test_persistence import db  # noqa: F401
+from tests.functional.test_persistence import module_db_url  # noqa: F401
 
 
 @pytest.fixture
