@@ -449,19 +449,6 @@ def _sort_spec(req):
     return list(zip(keys, dirs))
 
 
-def _int_param(req, name):
-    value = req.arg(name)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise errors.cinder(400, f'{name} param must be an integer')
-    if number < 0:
-        raise errors.cinder(400, f'{name} param must be positive')
-    return number
-
-
 def _metadata_filter(text):
     for parse in (json.loads, ast.literal_eval):
         try:
@@ -478,9 +465,9 @@ _PAGING = {'limit', 'marker', 'offset', 'sort', 'sort_key', 'sort_dir', 'with_co
 
 def _list(sim, req, detail):
     ctx = req.context
-    limit = _int_param(req, 'limit')
+    limit = req.int_arg('limit', errors.cinder)
     limit = LIMIT_MAX if limit is None else min(limit, LIMIT_MAX)
-    offset = _int_param(req, 'offset') or 0
+    offset = req.int_arg('offset', errors.cinder) or 0
     marker = req.arg('marker')
     spec = _sort_spec(req)
     all_tenants = (req.arg('all_tenants') or '').lower() in ('1', 'true', 'yes', 'on')

@@ -118,19 +118,6 @@ def _listed(image, ctx, visibility):
 
 
 # -- list -------------------------------------------------------------------
-def _int_param(req, name, default):
-    value = req.arg(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise errors.glance(400, f'{name} param must be an integer')
-    if number < 0:
-        raise errors.glance(400, f'{name} param must be positive')
-    return number
-
-
 def _value_filter(value):
     """Glance's ``in:a,b`` operator, else an exact value."""
     if value.startswith('in:'):
@@ -189,15 +176,15 @@ _SPECIAL = {'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'visibility', 'ta
 
 def list_images(sim, req):
     ctx = req.context
-    limit = min(_int_param(req, 'limit', LIMIT_DEFAULT), LIMIT_MAX)
+    limit = min(req.int_arg('limit', errors.glance, LIMIT_DEFAULT), LIMIT_MAX)
     marker = req.arg('marker')
     visibility = req.arg('visibility')
     if visibility is not None and visibility not in VISIBILITIES + ('all',):
         raise errors.glance(400, f'Invalid visibility value: {visibility}')
     spec = _sort_spec(req)
     tags = req.query.get('tag', [])
-    size_min = _int_param(req, 'size_min', None)
-    size_max = _int_param(req, 'size_max', None)
+    size_min = req.int_arg('size_min', errors.glance, None)
+    size_max = req.int_arg('size_max', errors.glance, None)
     hidden = req.arg('os_hidden')
     hidden = False if hidden is None else _bool(hidden, 'os_hidden')
     protected = req.arg('protected')

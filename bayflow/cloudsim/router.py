@@ -23,6 +23,20 @@ class Request:
         values = self.query.get(name)
         return values[-1] if values else default
 
+    def int_arg(self, name, error, default=None):
+        """A non-negative integer parameter; ``error(400, message)`` otherwise
+        (Glance's and Cinder's wording)."""
+        value = self.arg(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise error(400, f'{name} param must be an integer')
+        if number < 0:
+            raise error(400, f'{name} param must be positive')
+        return number
+
     def args(self, name):
         """Every value of a query parameter, comma lists split (Neutron's merging)."""
         out = []

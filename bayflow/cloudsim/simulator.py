@@ -29,6 +29,7 @@ class Simulator:
         self.router = Router()
         self.faults = Faults()
         self.calls = Calls()
+        self.crashes = []         # handler exceptions (each answered as a 500)
         for service in SERVICES:
             service.register(self.router, self.state)
         if not self.state.load():
@@ -74,6 +75,7 @@ class Simulator:
         """Back to the seed data, faults and counters cleared."""
         self.faults.clear()
         self.calls.reset()
+        self.crashes.clear()
         self.state.seed()
         self.state.save()
 
@@ -101,6 +103,9 @@ class Simulator:
         return clouds_config(self.auth_url)
 
     def log_exception(self, exc):
+        """A handler bug: logged, and kept so tests can insist there were none."""
+        self.crashes.append(f'{type(exc).__name__}: {exc}')
+        del self.crashes[:-100]
         LOG.error('simulator error: %s', exc, exc_info=exc)
 
 

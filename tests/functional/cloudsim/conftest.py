@@ -29,11 +29,15 @@ def sim_session():
 
 @pytest.fixture
 def sim(sim_session):
-    """The shared simulator, reset to its seed data for each test."""
+    """The shared simulator, reset to its seed data for each test.
+
+    A handler exception (answered as a 500) fails the test that caused it.
+    """
     sim_session.reset()
     sim_session.latency = 0
     sim_session.state.boot_seconds = 0.2
-    return sim_session
+    yield sim_session
+    assert not sim_session.crashes, sim_session.crashes
 
 
 def connect(sim, cloud='sim'):
