@@ -23,3 +23,7 @@ class OperationNotAllowed(BayflowError):
 
 class Conflict(BayflowError):
     """Someone else changed the record first, or it is in use."""
+
+
+class DatabaseUnavailable(BayflowError):
+    """The database is unreachable, missing, or not at bayflow's schema."""

@@ -3,13 +3,14 @@
 Statuses are Magnum's (and Heat's): CREATE_/UPDATE_/DELETE_/ROLLBACK_ x
 IN_PROGRESS/COMPLETE/FAILED. Each move is checked against the transition
 table below and persisted by ``Database.set_status`` together with a version
-bump, so of two processes holding the same version only one moves the bay.
+bump, so of two processes holding the same version only one moves the bay,
+and with the lease condition, so a process that does not hold a live lease
+cannot move a bay another one runs.
 
 A ``transitions.Machine`` is built per call on a throw-away model: it costs
 well under a millisecond and shares no state between threads.
 """
 
-import datetime
 import logging
 
 import transitions
@@ -38,7 +39,7 @@ TRIGGERS = ('create', 'create_complete', 'update', 'update_complete',
 STARTS = {'create': 'create', 'update': 'update', 'delete': 'delete'}
 
 # Seconds a lease taken by ``resume`` (or with ``owner=``) lasts unless
-# renewed with ``Database.renew_lease``.
+# renewed with ``Database.renew_lease`` (measured by the database's clock).
 DEFAULT_LEASE_SECONDS = 60
 
 _TRANSITIONS = (
@@ -164,6 +165,7 @@ _VERBS = {
     'rollback': 'roll back',
     'rollback_complete': 'complete the rollback of',
     'rollback_failed': 'fail the rollback of',
+    'resume': 'resume',
 }
 
 
@@ -173,49 +175,59 @@ def _either(statuses):
     return ', '.join(statuses[:-1]) + ' or ' + statuses[-1]
 
 
-def _check_lease(db, bay, owner):
-    """A live flow keeps its bay: resume only what nobody is running."""
-    holder, expires = bay.get('owner'), bay.get('lease_expires_at')
-    if holder in (None, owner) or expires is None or expires <= db.now():
-        return
-    raise exceptions.OperationNotAllowed(
-        f"cannot resume bay {_name(bay)}: {holder!r} is running its "
-        f"{bay.get('operation')} flow (lease until {expires.isoformat()}); "
-        f"resume it after that lease expires")
-
-
-def _lease_values(db, new_status, owner, lease_seconds):
-    """Only a running operation has an owner; finishing one frees the bay."""
+def _lease_args(trigger, new_status, owner, lease_seconds, steal_from):
+    """How a move treats the bay's lease (see Database.set_status)."""
+    if trigger == 'resume':
+        return dict(owner=owner, lease='take', lease_seconds=lease_seconds,
+                    steal_from=steal_from, only_from=IN_PROGRESS)
+    if trigger == 'delete':
+        # Anyone may ask; a live flow keeps its lease until it stops.
+        return dict(owner=owner, request=True, lease_seconds=lease_seconds,
+                    lease='take' if owner else None)
     if new_status not in IN_PROGRESS:
-        return {'owner': None, 'lease_expires_at': None}
+        return dict(owner=owner, steal_from=steal_from, lease='release')
     if owner is None:
         return {}
-    expires = db.now() + datetime.timedelta(seconds=lease_seconds)
-    return {'owner': owner, 'lease_expires_at': expires}
+    return dict(owner=owner, steal_from=steal_from, lease='take',
+                lease_seconds=lease_seconds)
 
 
 def start_create(db, values, reason=None, owner=None,
                  lease_seconds=DEFAULT_LEASE_SECONDS):
-    """Insert a new bay, already CREATE_IN_PROGRESS, in one transaction."""
+    """Insert a new bay, already CREATE_IN_PROGRESS, in one transaction.
+
+    With ``owner`` the bay is inserted leased to it (database clock).
+    """
     status = next_status(None, None, 'create')
     row = dict(values, status=status, operation='create',
-               status_reason=reason or _REASONS[status],
-               **_lease_values(db, status, owner, lease_seconds))
-    bay = db.create_bay(row)
+               status_reason=reason or _REASONS[status])
+    bay = db.create_bay(row, owner=owner,
+                        lease_seconds=lease_seconds if owner else None)
     LOG.info('bay %s: create -> %s (version %s)', bay['uuid'], status,
              bay['version'])
     return bay
 
 
 def transition(db, bay, trigger, reason=None, expected_version=None,
-               owner=None, extra=None, lease_seconds=DEFAULT_LEASE_SECONDS):
+               owner=None, extra=None, lease_seconds=DEFAULT_LEASE_SECONDS,
+               steal_from=None):
     """Move a bay (uuid, name or dict) by ``trigger``; returns the new row.
 
-    The status check and the write use the same version: if anyone wrote the
-    bay since ``bay`` (or ``expected_version``) was read, ``Conflict``.
-    ``resume`` needs ``owner`` and takes the bay's lease for it. Any status
-    that is not *_IN_PROGRESS clears the owner and lease. ``extra`` holds
-    other fields written with the status (flow_id, addresses, node_count).
+    One UPDATE whose WHERE holds the version read with ``bay`` (or
+    ``expected_version``) and the lease: while another live process holds
+    it, the move is refused (OperationNotAllowed naming the holder and what
+    it runs). ``owner`` is the process making the move; a move to
+    *_IN_PROGRESS with an owner takes the lease, any other status frees it.
+
+    ``delete`` is a request anyone may make on a running bay: it moves the
+    bay to DELETE_IN_PROGRESS but leaves a live holder its lease; the
+    holder's next renew raises LeaseLost(cancelled=True) and it stops. With
+    nobody running the bay, ``owner`` gets the lease at once.
+
+    ``resume`` needs ``owner``; it takes the lease if it is free, expired,
+    already ``owner``'s, or held by ``steal_from`` (a process the caller
+    proved dead). ``extra`` holds other fields written with the status
+    (flow_id, addresses, node_count).
     """
     if isinstance(bay, str):
         bay = db.get_bay(bay)
@@ -223,33 +235,50 @@ def transition(db, bay, trigger, reason=None, expected_version=None,
     new_status = next_status(bay['status'], bay.get('operation'), trigger)
     if new_status is None:
         raise exceptions.OperationNotAllowed(_refusal(bay, trigger))
-    if trigger == 'resume':
-        if not owner:
-            raise exceptions.OperationNotAllowed(
-                f"cannot resume bay {_name(bay)} without an owner: name the "
-                f"process that will run its flow")
-        _check_lease(db, bay, owner)
+    if trigger == 'resume' and not owner:
+        raise exceptions.OperationNotAllowed(
+            f"cannot resume bay {_name(bay)} without an owner: name the "
+            f"process that will run its flow")
     operation = STARTS.get(trigger, bay.get('operation'))
     reason = reason or _REASONS[new_status]
     if trigger == 'resume' and reason == _REASONS[new_status]:
         reason = f"Bay {(bay.get('operation') or '').upper()} resumed by {owner}"
     try:
         if new_status == 'DELETE_COMPLETE':
-            new = _destroy(db, bay, reason)
+            new = _destroy(db, bay, reason, owner)
         else:
-            values = dict(extra or {},
-                          **_lease_values(db, new_status, owner, lease_seconds))
-            new = db.set_status(bay['uuid'], bay['version'], new_status,
-                                reason, operation, values)
+            new = db.set_status(
+                bay['uuid'], bay['version'], new_status, reason, operation,
+                extra, **_lease_args(trigger, new_status, owner,
+                                     lease_seconds, steal_from))
     except db_exc.StaleObject as e:
         raise exceptions.Conflict(str(e)) from e
     except db_exc.NotFound as e:
         raise exceptions.Conflict(
             f"bay {_name(bay)} was deleted by someone else while it was "
             f"being moved to {new_status}") from e
+    except db_exc.LeaseHeld as e:
+        raise exceptions.OperationNotAllowed(_held(bay, trigger, e)) from e
+    except db_exc.LeaseLost as e:
+        raise exceptions.OperationNotAllowed(
+            f"cannot {_VERBS[trigger]} bay {_name(bay)}: {owner!r} no longer "
+            f"runs it ({e.reason}); its flow stops here") from e
     LOG.info('bay %s: %s %s -> %s (version %s): %s', bay['uuid'], trigger,
              bay['status'], new_status, new['version'], reason)
     return new
+
+
+def _held(bay, trigger, held):
+    """A refusal naming the live holder and the flow it really runs."""
+    name = _name(bay)
+    if trigger == 'delete':
+        return (f"bay {name} is already being deleted: {held.holding}; "
+                f"bay-show tells when it is done")
+    if trigger == 'resume':
+        return (f"cannot resume bay {name}: {held.holding}; resume it after "
+                f"that lease expires, or sooner if that process is known dead")
+    return (f"cannot {_VERBS[trigger]} bay {name}: {held.holding}; only that "
+            f"process may move it until its lease ends")
 
 
 def _check_version(bay, expected_version):
@@ -259,9 +288,9 @@ def _check_version(bay, expected_version):
             f"{expected_version}, found {bay['version']}); reload and retry")
 
 
-def _destroy(db, bay, reason):
+def _destroy(db, bay, reason, owner):
     """DELETE_COMPLETE is never stored: the row goes, the dict records it."""
-    gone = db.destroy_bay(bay['uuid'], bay['version'])
+    gone = db.destroy_bay(bay['uuid'], bay['version'], owner=owner)
     return dict(gone, status='DELETE_COMPLETE', status_reason=reason,
                 operation='delete', version=gone['version'] + 1,
-                owner=None, lease_expires_at=None)
+                owner=None, lease_expires_at=None, lease_operation=None)

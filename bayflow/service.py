@@ -4,11 +4,30 @@ The CLI, the daemon, conductors and embedding services call these methods;
 they never touch persistence or the flows directly.
 """
 
-from bayflow import config, validation
+from sqlalchemy import exc as sa_exc
+
+from bayflow import config, exceptions, validation
 from bayflow.persistence import api as db_api
+from bayflow.persistence import diagnosis
+from bayflow.persistence import exceptions as db_exc
 from bayflow.persistence import migration
 
 BAYMODEL_SORT_KEYS = ('id', 'uuid', 'name', 'coe', 'created_at')
+# A baymodel update re-applied on a newer row this many times at most.
+UPDATE_ATTEMPTS = 5
+
+
+def database_error(url, error):
+    """A driver error or DatabaseNotReady as one line: DatabaseUnavailable.
+
+    Any other error, and driver errors we cannot explain (bugs to report),
+    come back unchanged.
+    """
+    if isinstance(error, sa_exc.DBAPIError):
+        error = diagnosis.explain(url, error) or error
+    if isinstance(error, db_exc.DatabaseNotReady):
+        return exceptions.DatabaseUnavailable(str(error))
+    return error
 
 
 class Service:
@@ -18,13 +37,26 @@ class Service:
 
     @property
     def db(self):
-        """The database; the embedded SQLite default is migrated on first use."""
+        """The database; the embedded SQLite default is migrated on first use.
+
+        A configured one must be reachable and at bayflow's schema head, or
+        DatabaseUnavailable says in one line which database and the fix.
+        """
         if self._db is None:
             url = config.database_url(self.conf)
-            if not self.conf.database.connection:
-                config.ensure_state_path(self.conf)
-                migration.upgrade(url)
-            self._db = db_api.Database(url)
+            db = db_api.Database(url)
+            try:
+                if not self.conf.database.connection:
+                    config.ensure_state_path(self.conf)
+                    migration.upgrade(db)
+                migration.check_ready(db)
+            except Exception as e:
+                db.dispose()
+                mapped = database_error(url, e)
+                if mapped is e:
+                    raise
+                raise mapped from e
+            self._db = db
         return self._db
 
     def close(self):
@@ -45,12 +77,26 @@ class Service:
         return self.db.list_baymodels(limit=limit, sort_key=sort_key, sort_dir=sort_dir)
 
     def update_baymodel(self, ident, ops):
+        """Apply ``ops`` to the stored baymodel and write it if still unchanged.
+
+        The write is checked against the version the ops were validated on;
+        if another update landed first, the ops are applied again to the new
+        row and validated again, so the result is always a valid baymodel.
+        """
+        for _ in range(UPDATE_ATTEMPTS - 1):
+            try:
+                return self._update_baymodel(ident, ops)
+            except db_exc.StaleObject:
+                continue
+        return self._update_baymodel(ident, ops)
+
+    def _update_baymodel(self, ident, ops):
         stored = self.db.get_baymodel(ident)
         record, warnings = validation.validate_baymodel_patch(stored, ops, conf=self.conf)
         changes = {k: v for k, v in record.items() if stored.get(k) != v}
         if not changes:
             return stored, warnings
-        return self.db.update_baymodel(stored['uuid'], changes), warnings
+        return self.db.update_baymodel(stored['uuid'], stored['version'], changes), warnings
 
     def delete_baymodel(self, ident):
         stored = self.db.get_baymodel(ident)

@@ -1,13 +1,16 @@
 """Repository of bay records: plain dicts in, plain dicts out.
 
 Every write that can race is one conditional statement (``WHERE version =``,
-``WHERE NOT EXISTS``, a primary key), so correctness never depends on a read
-made earlier in Python. When such a statement touches no row we look again,
-inside the same transaction, only to say *why*.
+the lease condition of ``leases``, ``WHERE NOT EXISTS``, a primary key), so
+correctness never depends on a read made earlier in Python. When such a
+statement touches no row we look again, inside the same transaction, only to
+say *why*. A bay dict holds the bay's encrypted CA key: never log one whole.
 """
 
 import contextlib
-import datetime
+import random
+import sqlite3
+import time
 import uuid as uuidlib
 
 import sqlalchemy as sa
@@ -15,6 +18,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from bayflow.persistence import exceptions as exc
+from bayflow.persistence import leases
 from bayflow.persistence import models
 
 BayModel, Bay, ProcessedEvent = models.BayModel, models.Bay, models.ProcessedEvent
@@ -26,8 +30,8 @@ SQLITE_BUSY_TIMEOUT = 30
 _SYSTEM = frozenset({'id', 'version', 'created_at', 'updated_at'})
 # Written only by set_status (i.e. by bayflow.lifecycle).
 _STATUS = frozenset({'status', 'status_reason', 'operation'})
-# Written only by the lease functions.
-_LEASE = frozenset({'owner', 'lease_expires_at'})
+# Written only by the lease functions (and with a status, by set_status).
+_LEASE = frozenset(leases.LEASE_COLUMNS)
 
 
 # DBAPI used when a URL names none. SQLAlchemy 2.1 would pick psycopg (3),
@@ -77,10 +81,39 @@ def _sqlite_connect(dbapi_conn, _record):
     # pysqlite would defer BEGIN past our SELECTs; _sqlite_begin takes over.
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
-    cursor.execute('PRAGMA foreign_keys = ON')
-    cursor.execute(f'PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT * 1000}')
-    cursor.execute('PRAGMA journal_mode = WAL')
-    cursor.close()
+    try:
+        cursor.execute('PRAGMA foreign_keys = ON')
+        cursor.execute(f'PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT * 1000}')
+        _while_locked(lambda: _use_wal(cursor))
+    finally:
+        cursor.close()
+
+
+def _use_wal(cursor):
+    # WAL is a property of the file: set it once, not on every connect.
+    if cursor.execute('PRAGMA journal_mode').fetchone()[0].lower() != 'wal':
+        cursor.execute('PRAGMA journal_mode = WAL')
+
+
+def _while_locked(action, timeout=SQLITE_BUSY_TIMEOUT):
+    """Retry ``action`` while SQLite says the file is locked.
+
+    Switching a fresh file to WAL needs it to itself, and SQLite reports
+    that contention at once, without its busy handler: several processes
+    opening a new database together would otherwise fail at random.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as e:
+            if 'locked' not in str(e) and 'busy' not in str(e):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 2, 0.2)
 
 
 def _sqlite_begin(conn):
@@ -119,15 +152,18 @@ def _label(row):
     return f"{row.name!r} ({row.uuid})" if row.name else repr(row.uuid)
 
 
-class Database:
-    """One database: bays, baymodels, processed events (and TaskFlow's)."""
+class Database(leases.LeaseMixin):
+    """One database: bays, baymodels, processed events (and TaskFlow's).
 
-    def __init__(self, url, clock=None):
+    Every time it writes or compares (leases, events) is the database's
+    clock, never this host's (see bayflow.persistence.leases).
+    """
+
+    def __init__(self, url):
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
+        self.dialect = self.engine.dialect.name
         self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
-        # Lease and event times come from here, so tests can move time.
-        self.now = clock or models.utcnow
 
     def dispose(self):
         self.engine.dispose()
@@ -218,23 +254,48 @@ class Database:
     def _unreferenced(uuid):
         return ~sa.exists().where(Bay.baymodel_id == uuid)
 
-    def update_baymodel(self, uuid, values):
-        """Refused while bays use it: they were built from its old values."""
+    @staticmethod
+    def _lock_baymodel(session, uuid, shared=False):
+        """Row lock taken by both sides of "no bay uses this baymodel".
+
+        On PostgreSQL (READ COMMITTED) a bay insert not yet committed is
+        invisible to the guard, and the foreign key's KEY SHARE lock does
+        not block updates of other columns: so a bay insert holds SHARE on
+        its baymodel, a change takes UPDATE, and the change's next statement
+        sees every bay committed before it got the lock. SQLite's BEGIN
+        IMMEDIATE serialises writers already.
+        """
+        return session.scalar(sa.select(BayModel.id)
+                              .where(BayModel.uuid == uuid)
+                              .with_for_update(read=shared))
+
+    def update_baymodel(self, uuid, expected_version, values):
+        """Write values validated against ``expected_version`` of the row.
+
+        Refused (StaleObject) if anyone wrote it since that version, so two
+        valid updates cannot combine into an invalid baymodel; refused
+        (InUse) while bays use it: they were built from its old values.
+        """
         _check_values('baymodel', BayModel, values, _SYSTEM | {'uuid'},
                       'the database sets them')
         with self._txn() as session:
+            self._lock_baymodel(session, uuid)
             stmt = (sa.update(BayModel)
-                    .where(BayModel.uuid == uuid, self._unreferenced(uuid))
-                    .values(**values)
+                    .where(BayModel.uuid == uuid,
+                           BayModel.version == expected_version,
+                           self._unreferenced(uuid))
+                    .values(version=BayModel.version + 1, **values)
                     .execution_options(synchronize_session=False))
             if session.execute(stmt).rowcount == 0:
-                self._refuse_baymodel_change(session, uuid, 'update')
+                self._refuse_baymodel_change(session, uuid, 'update',
+                                             expected_version)
             return models.as_dict(session.scalars(
                 sa.select(BayModel).where(BayModel.uuid == uuid)).one())
 
     def delete_baymodel(self, uuid):
         try:
             with self._txn() as session:
+                self._lock_baymodel(session, uuid)
                 stmt = (sa.delete(BayModel)
                         .where(BayModel.uuid == uuid, self._unreferenced(uuid))
                         .execution_options(synchronize_session=False))
@@ -245,29 +306,46 @@ class Database:
         with self._txn() as session:
             self._refuse_baymodel_change(session, uuid, 'delete')
 
-    def _refuse_baymodel_change(self, session, uuid, action):
+    def _refuse_baymodel_change(self, session, uuid, action,
+                                expected_version=None):
         row = session.scalars(
             sa.select(BayModel).where(BayModel.uuid == uuid)).one_or_none()
         if row is None:
             raise exc.NotFound('baymodel', uuid)
-        raise exc.InUse('baymodel', _label(row), action,
-                        [_label(b) for b in self._users(session, uuid)])
+        users = [_label(b) for b in self._users(session, uuid)]
+        if not users and expected_version not in (None, row.version):
+            raise exc.StaleObject('baymodel', uuid, expected_version,
+                                  row.version)
+        raise exc.InUse('baymodel', _label(row), action, users)
 
     # -- bays ----------------------------------------------------------------
 
-    def create_bay(self, values):
-        """Insert a bay; its initial status comes from bayflow.lifecycle."""
+    def create_bay(self, values, owner=None, lease_seconds=None):
+        """Insert a bay; its initial status comes from bayflow.lifecycle.
+
+        With ``owner`` the bay starts leased to it for ``lease_seconds``
+        (database clock), for the bay's operation.
+        """
         values = dict(values)
         values.setdefault('uuid', _new_uuid())
-        _check_values('bay', Bay, values, _SYSTEM, 'the database sets them')
+        _check_values('bay', Bay, values, _SYSTEM | _LEASE,
+                      'the database sets id, version, created_at and '
+                      'updated_at, and the lease comes from owner= and '
+                      'lease_seconds=')
         missing = sorted({'status', 'operation', 'baymodel_id'} - set(values))
         if missing:
             raise exc.InvalidValues(
                 missing, f"a bay needs {', '.join(missing)} to be inserted: "
                          f"its baymodel, and the initial status and "
                          f"operation that bayflow.lifecycle.start_create sets")
+        if owner is not None:
+            values.update(leases.taken(self.dialect, owner, lease_seconds,
+                                       values['operation']))
         try:
             with self._txn() as session:
+                if not self._lock_baymodel(session, values['baymodel_id'],
+                                           shared=True):
+                    raise exc.NotFound('baymodel', values['baymodel_id'])
                 row = Bay(**values)
                 session.add(row)
                 session.flush()
@@ -293,93 +371,101 @@ class Database:
                   filters=None):
         return self._list(Bay, limit, sort_key, sort_dir, filters)
 
-    def update_bay(self, uuid, expected_version, values):
-        """Change a bay's data; never its status, which has its own door."""
+    def update_bay(self, uuid, expected_version, values, owner=None):
+        """Change a bay's data; never its status, which has its own door.
+
+        With ``owner`` (a flow's record write) it is refused while another
+        live process holds the lease (LeaseHeld), or once a delete request
+        cancelled ``owner``'s operation (LeaseLost).
+        """
         _check_values(
             'bay', Bay, values, _SYSTEM | _STATUS | _LEASE | {'uuid'},
             'status, status_reason and operation change only through '
-            'bayflow.lifecycle (set_status), owner and lease_expires_at '
-            'only through the lease functions, and the database sets '
-            'id, uuid, version, created_at and updated_at')
-        return self._versioned_update(uuid, expected_version, values)
+            'bayflow.lifecycle (set_status), owner, lease_expires_at and '
+            'lease_operation only through the lease functions, and the '
+            'database sets id, uuid, version, created_at and updated_at')
+        where = []
+        if owner is not None:
+            where.append(leases.writable(owner, leases.clock(self.dialect)))
+        return self._conditional_update(uuid, expected_version, where, values,
+                                        owner)
 
     def set_status(self, uuid, expected_version, status, reason, operation,
-                   extra=None):
-        """The one place a bay's status is written (by bayflow.lifecycle)."""
+                   extra=None, owner=None, lease=None, lease_seconds=None,
+                   steal_from=None, request=False, only_from=None):
+        """The one place a bay's status is written (by bayflow.lifecycle).
+
+        One UPDATE whose WHERE holds ``expected_version`` and the lease:
+        refused while another live process holds it (it may go on with
+        ``steal_from``, a holder the caller proved dead). A ``request``
+        (a delete anyone may ask for) passes a live holder running another
+        operation; that holder learns of it at its next renew.
+
+        lease: None leaves the lease as it is; 'take' makes ``owner`` the
+        holder for ``lease_seconds`` (a request takes it only if nobody
+        runs the bay); 'release' frees the bay. only_from: statuses the
+        row must be in.
+        """
         extra = dict(extra or {})
-        _check_values('bay', Bay, extra, _SYSTEM | _STATUS | {'uuid'},
-                      'set_status writes status, reason and operation '
-                      'itself and the database sets the rest')
+        _check_values('bay', Bay, extra, _SYSTEM | _STATUS | _LEASE | {'uuid'},
+                      'set_status writes status, reason, operation and the '
+                      'lease itself and the database sets the rest')
+        if lease not in (None, 'take', 'release'):
+            raise ValueError(f"lease must be None, 'take' or 'release', "
+                             f"not {lease!r}")
+        if lease == 'take' and not (owner and lease_seconds):
+            raise ValueError("lease='take' needs an owner and lease_seconds")
+        now = leases.clock(self.dialect)
+        where = [leases.not_running(operation, owner, now) if request
+                 else leases.writable(owner, now, steal_from)]
+        if only_from:
+            where.append(Bay.status.in_(only_from))
         values = dict(extra, status=status, status_reason=reason,
                       operation=operation)
-        return self._versioned_update(uuid, expected_version, values)
+        if lease == 'release':
+            values.update(leases.RELEASED)
+        elif lease == 'take':
+            take = leases.taken(self.dialect, owner, lease_seconds, operation)
+            if request:
+                free = leases.free_for_request(owner, operation, now)
+                take = {key: sa.case((free, value), else_=getattr(Bay, key))
+                        for key, value in take.items()}
+            values.update(take)
+        return self._conditional_update(uuid, expected_version, where, values,
+                                        owner, operation, request,
+                                        taking=lease == 'take')
 
-    def _versioned_update(self, uuid, expected_version, values):
+    def _conditional_update(self, uuid, expected_version, where, values,
+                            owner, operation=None, request=False, taking=False):
         with self._txn() as session:
             stmt = (sa.update(Bay)
-                    .where(Bay.uuid == uuid, Bay.version == expected_version)
+                    .where(Bay.uuid == uuid, Bay.version == expected_version,
+                           *where)
                     .values(version=Bay.version + 1, **values)
                     .execution_options(synchronize_session=False))
             if session.execute(stmt).rowcount == 0:
-                self._raise_stale_or_missing(session, uuid, expected_version)
+                raise leases.refusal(
+                    uuid, leases.state(session, self.dialect, uuid), owner,
+                    expected_version, operation, request, taking)
             return models.as_dict(session.scalars(
                 sa.select(Bay).where(Bay.uuid == uuid)).one())
 
-    @staticmethod
-    def _raise_stale_or_missing(session, uuid, expected_version):
-        found = session.scalar(sa.select(Bay.version).where(Bay.uuid == uuid))
-        if found is None:
-            raise exc.NotFound('bay', uuid)
-        raise exc.StaleObject('bay', uuid, expected_version, found)
-
-    def destroy_bay(self, uuid, expected_version):
-        """Delete the row if nobody changed it; returns what was deleted."""
+    def destroy_bay(self, uuid, expected_version, owner=None):
+        """Delete the row if nobody changed it and no other live process
+        holds its lease; returns what was deleted."""
         with self._txn() as session:
             row = session.scalars(sa.select(Bay).where(Bay.uuid == uuid)
                                   .with_for_update()).one_or_none()
-            if row is None or row.version != expected_version:
-                self._raise_stale_or_missing(session, uuid, expected_version)
-            gone = models.as_dict(row)
-            session.delete(row)
-            return gone
-
-    # -- leases: who runs a bay's flow ---------------------------------------
-
-    def acquire_lease(self, uuid, owner, seconds):
-        """Take the bay if it is free, expired or already ours."""
-        now = self.now()
-        free = sa.or_(Bay.owner.is_(None), Bay.owner == owner,
-                      Bay.lease_expires_at.is_(None),
-                      Bay.lease_expires_at <= now)
-        return self._lease_update(
-            uuid, free, owner=owner,
-            lease_expires_at=now + datetime.timedelta(seconds=seconds))
-
-    def renew_lease(self, uuid, owner, seconds):
-        """Extend our lease; False means someone took the bay over."""
-        return self._lease_update(
-            uuid, Bay.owner == owner, owner=owner,
-            lease_expires_at=self.now() + datetime.timedelta(seconds=seconds))
-
-    def release_lease(self, uuid, owner):
-        """Give the bay up; harmless if it is gone or no longer ours."""
-        try:
-            return self._lease_update(uuid, Bay.owner == owner, owner=None,
-                                      lease_expires_at=None)
-        except exc.NotFound:
-            return False
-
-    def _lease_update(self, uuid, condition, **values):
-        # A heartbeat is not a change of the bay: keep updated_at as it is.
-        with self._txn() as session:
-            stmt = (sa.update(Bay).where(Bay.uuid == uuid, condition)
-                    .values(updated_at=Bay.updated_at, **values)
+            gone = row and models.as_dict(row)
+            stmt = (sa.delete(Bay)
+                    .where(Bay.uuid == uuid, Bay.version == expected_version,
+                           leases.writable(owner, leases.clock(self.dialect)))
                     .execution_options(synchronize_session=False))
-            if session.execute(stmt).rowcount == 1:
-                return True
-            if session.scalar(sa.select(Bay.id).where(Bay.uuid == uuid)):
-                return False
-            raise exc.NotFound('bay', uuid)
+            if session.execute(stmt).rowcount == 0:
+                raise leases.refusal(
+                    uuid, leases.state(session, self.dialect, uuid), owner,
+                    expected_version)
+            return gone
 
     # -- events --------------------------------------------------------------
 
@@ -387,8 +473,9 @@ class Database:
         """True the first time only; the primary key settles any race."""
         try:
             with self._txn() as session:
-                session.add(ProcessedEvent(event_id=event_id,
-                                           processed_at=self.now()))
+                session.add(ProcessedEvent(
+                    event_id=event_id,
+                    processed_at=leases.clock(self.dialect)))
             return True
         except sa_exc.IntegrityError:
             return False

@@ -79,3 +79,48 @@ class InvalidValues(PersistenceError, ValueError):
     def __init__(self, fields, message):
         self.fields = sorted(fields)
         super().__init__(message)
+
+
+def _when(moment):
+    return moment.isoformat(timespec='seconds') if moment else 'unknown'
+
+
+class LeaseHeld(PersistenceError):
+    """Another live process holds the bay's lease: only it may move the bay."""
+
+    def __init__(self, uuid, holder, holder_operation, expires_at, status,
+                 operation):
+        self.uuid, self.holder = uuid, holder
+        self.holder_operation, self.expires_at = holder_operation, expires_at
+        self.status, self.operation = status, operation
+        stopping = ''
+        if holder_operation and operation != holder_operation:
+            stopping = f', stopping for the requested {operation}'
+        #: "'host/1/2' is running its create flow (...)", for callers' wording
+        self.holding = (f"{holder!r} is running its {holder_operation or operation} "
+                        f"flow{stopping} (lease until {_when(expires_at)})")
+        super().__init__(f"bay {uuid} is {status}: {self.holding}")
+
+
+class LeaseLost(PersistenceError):
+    """The caller no longer holds the bay's lease; its flow must stop.
+
+    ``cancelled`` is True when the bay's operation changed under the flow
+    (a delete was requested): stop without recording anything more.
+    """
+
+    def __init__(self, uuid, owner, reason, cancelled=False):
+        self.uuid, self.owner = uuid, owner
+        self.reason, self.cancelled = reason, cancelled
+        super().__init__(f"{owner!r} lost the lease of bay {uuid}: {reason}")
+
+
+class DatabaseNotReady(PersistenceError):
+    """The database is unreachable, missing, or lacks bayflow's schema.
+
+    ``url`` has its password hidden; the message names the fix.
+    """
+
+    def __init__(self, url, message):
+        self.url = url
+        super().__init__(message)

@@ -5,6 +5,7 @@ and ours in ``bayflow_alembic_version``, so neither overwrites the other.
 """
 
 import contextlib
+import functools
 import os
 import threading
 
@@ -12,9 +13,12 @@ from alembic import command
 from alembic import config as alembic_config
 from alembic import autogenerate
 from alembic import migration as alembic_migration
+from alembic import script as alembic_script
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from bayflow.persistence import api
+from bayflow.persistence import diagnosis
 from bayflow.persistence import models
 from bayflow.persistence import taskflow_backend
 
@@ -86,6 +90,34 @@ def current(url_or_db):
         ctx = alembic_migration.MigrationContext.configure(
             conn, opts={'version_table': VERSION_TABLE})
         return ctx.get_current_revision()
+
+
+@functools.lru_cache(maxsize=1)
+def _revisions():
+    scripts = alembic_script.ScriptDirectory(MIGRATIONS_DIR)
+    return scripts.get_current_head(), frozenset(
+        r.revision for r in scripts.walk_revisions())
+
+
+def head():
+    """The revision this bayflow's migrations end at."""
+    return _revisions()[0]
+
+
+def check_ready(url_or_db):
+    """Raise DatabaseNotReady unless the database is reachable and at head.
+
+    One line naming the database (password hidden) and the fix, instead of
+    a driver error at the first query that needs a missing table or column.
+    """
+    with _database(url_or_db) as db:
+        try:
+            revision = current(db)
+        except sa_exc.DBAPIError as e:
+            raise (diagnosis.explain(db.url, e) or e) from None
+        latest, known = _revisions()
+        if revision != latest:
+            raise diagnosis.not_migrated(db.url, revision, latest, known)
 
 
 def include_name(name, type_, parent_names):

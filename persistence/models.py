@@ -60,6 +60,11 @@ def _flag(default):
         server_default=sa.true() if default else sa.false())
 
 
+def _version():
+    return orm.mapped_column(sa.Integer, nullable=False, default=1,
+                             server_default='1')
+
+
 class BayModel(TimestampMixin, Base):
     __tablename__ = 'baymodels'
     __table_args__ = (sa.UniqueConstraint('uuid', name='uniq_baymodels0uuid'),)
@@ -95,6 +100,10 @@ class BayModel(TimestampMixin, Base):
     docker_storage_driver: orm.Mapped[str | None] = _str()
     server_type: orm.Mapped[str | None] = _str()
     cluster_distro: orm.Mapped[str | None] = _str()
+    # Optimistic lock: an update validated against one version writes only
+    # if the row still has it (two valid updates cannot combine into an
+    # invalid baymodel).
+    version: orm.Mapped[int] = _version()
 
 
 class Bay(TimestampMixin, Base):
@@ -131,11 +140,18 @@ class Bay(TimestampMixin, Base):
     discovery_url: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     create_timeout: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
     flow_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
-    version: orm.Mapped[int] = orm.mapped_column(
-        sa.Integer, nullable=False, default=1, server_default='1')
+    version: orm.Mapped[int] = _version()
+    # The lease: who runs the bay's flow, until when (database clock), and
+    # which operation that flow runs (it differs from ``operation`` while a
+    # create stops for a requested delete).
     owner: orm.Mapped[str | None] = _str()
     lease_expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
         UTCDateTime)
+    lease_operation: orm.Mapped[str | None] = orm.mapped_column(sa.String(16))
+    # The bay's CA: certificate (PEM) and private key (encrypted by the
+    # engine, never shown).
+    ca_cert: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    ca_key: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
 
 
 class ProcessedEvent(Base):
@@ -148,7 +164,10 @@ class ProcessedEvent(Base):
 
 
 def as_dict(obj):
-    """A detached plain copy: ORM objects never leave the repository."""
+    """A detached plain copy: ORM objects never leave the repository.
+
+    A bay's copy holds its CA key: never log one whole.
+    """
     values = {}
     for attr in orm.class_mapper(type(obj)).column_attrs:
         value = getattr(obj, attr.key)

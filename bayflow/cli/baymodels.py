@@ -39,6 +39,17 @@ BOOL_FLAGS = (
     ('--master-lb-enabled', 'master_lb_enabled', 'Put a load balancer in front of masters.'),
 )
 LIST_COLUMNS = ('uuid', 'name', 'coe')
+HIDDEN = ('id', 'version')
+
+
+def show_baymodel(record):
+    """The labels as the user gave them, and beside them what bays get."""
+    record = dict(record)
+    try:
+        record['effective_labels'] = validation.effective_labels(record)
+    except exceptions.InvalidParameter as exc:
+        record['effective_labels'] = f'invalid ({exc}): fix the labels with baymodel-update'
+    return common.show_columns(record, hidden=HIDDEN)
 
 
 class CreateBayModel(common.ShowOne):
@@ -71,7 +82,7 @@ class CreateBayModel(common.ShowOne):
         record, warnings = self.service.create_baymodel(values)
         for warning in warnings:
             LOG.warning(warning)
-        return common.show_columns(record, hidden=('id',))
+        return show_baymodel(record)
 
 
 class ListBayModels(common.Lister):
@@ -104,8 +115,7 @@ class ShowBayModel(common.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        return common.show_columns(self.service.get_baymodel(parsed_args.baymodel),
-                                   hidden=('id',))
+        return show_baymodel(self.service.get_baymodel(parsed_args.baymodel))
 
 
 class UpdateBayModel(common.ShowOne):
@@ -124,7 +134,7 @@ class UpdateBayModel(common.ShowOne):
         record, warnings = self.service.update_baymodel(parsed_args.baymodel, ops)
         for warning in warnings:
             LOG.warning(warning)
-        return common.show_columns(record, hidden=('id',))
+        return show_baymodel(record)
 
 
 class DeleteBayModel(common.Command):

@@ -4,8 +4,9 @@ import datetime
 import sys
 
 from cliff import command, lister, show
+from sqlalchemy import exc as sa_exc
 
-from bayflow import exceptions, service
+from bayflow import config, exceptions, service
 from bayflow.persistence import exceptions as db_exc
 
 USER_ERRORS = (exceptions.BayflowError, db_exc.PersistenceError)
@@ -25,8 +26,11 @@ class _UserErrors:
     def run(self, parsed_args):
         try:
             return super().run(parsed_args)
-        except USER_ERRORS as exc:
-            if self.app_args.debug:
+        except (*USER_ERRORS, sa_exc.DBAPIError) as exc:
+            if isinstance(exc, sa_exc.DBAPIError):
+                # The database went away (or was never set up) mid-command.
+                exc = service.database_error(config.database_url(), exc)
+            if self.app_args.debug or not isinstance(exc, USER_ERRORS):
                 raise
             sys.stderr.write(f'ERROR: {exc}\n')
             return getattr(exc, 'exit_code', 1)

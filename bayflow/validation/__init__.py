@@ -13,11 +13,12 @@ from bayflow.validation._common import (
     COES, DEFAULT_NETWORK_DRIVER, NETWORK_DRIVERS, VOLUME_DRIVERS)
 from bayflow.validation.bay import validate_bay, validate_bay_update
 from bayflow.validation.baymodel import validate_baymodel, validate_baymodel_patch
-from bayflow.validation.labels import LABEL_DEFAULTS, parse_labels, validate_labels
+from bayflow.validation.labels import (
+    LABEL_DEFAULTS, effective_labels, parse_labels, validate_labels)
 from bayflow.validation.patch import parse_patch
 
 __all__ = (
     'COES', 'DEFAULT_NETWORK_DRIVER', 'LABEL_DEFAULTS', 'NETWORK_DRIVERS', 'VOLUME_DRIVERS',
-    'parse_labels', 'parse_patch', 'validate_bay', 'validate_bay_update',
+    'effective_labels', 'parse_labels', 'parse_patch', 'validate_bay', 'validate_bay_update',
     'validate_baymodel', 'validate_baymodel_patch', 'validate_labels',
 )

@@ -3,7 +3,6 @@
 import ipaddress
 
 from bayflow.config import CONF
-from bayflow.exceptions import InvalidParameter
 from bayflow.validation import labels as labels_mod
 from bayflow.validation._common import (
     NETWORK_DRIVERS, VOLUME_DRIVERS, check_names, invalid, one_of, to_bool, to_choice, to_int,
@@ -44,8 +43,9 @@ def validate_baymodel(values, conf=CONF):
     """-> (record, warnings): a baymodel request checked and normalised.
 
     The record has every attribute of ATTRIBUTES (None where unset and without
-    default), an explicit network_driver and the labels with the defaults that
-    apply. Nothing is looked up in the cloud.
+    default), an explicit network_driver and the labels as given (checked;
+    ``labels.effective_labels`` adds the defaults where they are used).
+    Nothing is looked up in the cloud.
     """
     check_names('baymodel', values, ATTRIBUTES, READ_ONLY)
     coe, driver = labels_mod.check_coe_and_driver(values.get('coe'),
@@ -82,7 +82,7 @@ def validate_baymodel(values, conf=CONF):
                                                f'(case-sensitive), or none')
     out['volume_driver'] = volume
     out['labels'], warnings = labels_mod.validate_labels(coe, driver, values.get('labels'))
-    _cross_checks(out, warnings)
+    _cross_checks(out, labels_mod.effective_labels(out['labels'], coe, driver), warnings)
     return {key: out[key] for key in ATTRIBUTES}, warnings
 
 
@@ -98,8 +98,9 @@ def _allowed_driver(coe, driver, conf, given):
                   f'{", ".join(usable) or "none"}')
 
 
-def _cross_checks(out, warnings):
-    labels, driver = out['labels'], out['network_driver']
+def _cross_checks(out, labels, warnings):
+    """Checks across attributes, on the effective labels (defaults included)."""
+    driver = out['network_driver']
     if out['master_lb_enabled']:
         warnings.append('master_lb_enabled is stored, but bayflow does not build a load '
                         'balancer yet: bays of this baymodel get one master')
@@ -127,17 +128,14 @@ def validate_baymodel_patch(stored, ops, conf=CONF):
 
     ops: ``(op, path, value)`` tuples or ``{"op", "path", "value"}`` dicts; op is
     add, replace or remove; path ``/attribute`` or ``/labels/KEY``. Removing an
-    attribute resets it to its default. The record keeps stored's other fields
-    (uuid, project_id, ...). Label values that equal the default filled for the
-    stored COE/driver and that the patch does not set are re-derived, so
-    changing network_driver or service_cluster_ip_range does not leave stale
-    defaults behind.
+    attribute resets it to its default; removing a label lets its default (if
+    any) apply again. The record keeps stored's other fields (uuid, version,
+    project_id, ...).
     """
     if not isinstance(stored, dict):
         raise invalid('baymodel', type(stored).__name__, 'a stored baymodel record (dict)')
     attrs = {k: stored[k] for k in ATTRIBUTES if stored.get(k) is not None}
     labels = labels_mod.as_label_dict(stored.get('labels'))
-    stored_labels, touched, replaced = dict(labels), set(), False
     for op, name, sub, value in normalise_ops(ops):
         shown_op = f'{op} /{name}' + (f'/{sub}' if sub else '')
         if name in READ_ONLY:
@@ -148,7 +146,6 @@ def validate_baymodel_patch(stored, ops, conf=CONF):
         if sub is not None:
             if name != 'labels':
                 raise invalid('operation', shown_op, 'only labels has sub-paths (/labels/KEY)')
-            touched.add(sub)
             if op != 'remove':
                 labels[sub] = value
             elif sub in labels:
@@ -161,26 +158,13 @@ def validate_baymodel_patch(stored, ops, conf=CONF):
                           f'{name} cannot be removed, only replaced; removable: '
                           f'{", ".join(a for a in ATTRIBUTES if a not in NON_REMOVABLE)}')
         elif name == 'labels':
-            labels, replaced = labels_mod.as_label_dict(None if op == 'remove' else value), True
+            labels = labels_mod.as_label_dict(None if op == 'remove' else value)
         elif op == 'remove':
             attrs.pop(name, None)
         else:
             attrs[name] = value
-    if not replaced:
-        _drop_filled_defaults(stored, stored_labels, labels, touched)
     attrs['labels'] = labels
     record, warnings = validate_baymodel(attrs, conf=conf)
     result = {k: v for k, v in stored.items() if k not in ATTRIBUTES}
     result.update(record)
     return result, warnings
-
-
-def _drop_filled_defaults(stored, stored_labels, labels, touched):
-    try:
-        coe, driver = labels_mod.check_coe_and_driver(stored.get('coe'),
-                                                      stored.get('network_driver'))
-    except InvalidParameter:
-        return
-    for key, default in labels_mod.label_defaults(coe, driver, stored_labels).items():
-        if key not in touched and stored_labels.get(key) == default:
-            labels.pop(key, None)

@@ -2,9 +2,12 @@
 
 Magnum checks no flannel label at all (a bad CIDR surfaces on the nodes, at
 run time); bayflow checks every label it knows for the baymodel's COE and
-network driver, fills the defaults of those that apply (so a stored baymodel
-carries its effective network config), and keeps unknown or inapplicable keys
-unchanged, reporting them as warnings.
+network driver, and keeps unknown or inapplicable keys unchanged, reporting
+them as warnings. A baymodel stores the labels as the user gave them (as
+Magnum did); ``effective_labels`` derives, where labels are used, what a
+bay runs with: the given values normalised plus the defaults that apply. So
+a later default reaches every baymodel that never set that label, and a
+user can always tell what they chose from what bayflow filled in.
 """
 
 import ipaddress
@@ -192,15 +195,44 @@ def check_coe_and_driver(coe, network_driver):
 
 
 def validate_labels(coe, network_driver, labels):
-    """-> (labels, warnings): checked, normalised, defaults of applicable labels filled.
+    """-> (labels, warnings): the labels as given, every value checked.
 
-    An empty or None network_driver means the COE default. Unknown keys and
-    keys that do not apply to this COE/driver are kept unchanged, with a warning.
-    The input is not modified.
+    Nothing is filled in or normalised; only the Mitaka ``flannel_use_vxlan``
+    becomes ``flannel_backend`` when flannel is the driver. An empty or None
+    network_driver means the COE default. Unknown keys and keys that do not
+    apply to this COE/driver are kept unchanged, with a warning. The input
+    is not modified.
     """
+    given, _, warnings = _checked(coe, network_driver, labels)
+    return given, warnings
+
+
+def effective_labels(baymodel_or_labels, coe=None, network_driver=None):
+    """The labels a bay runs with: the given ones normalised, plus the
+    defaults that apply to the COE and network driver.
+
+    Takes a baymodel record (its labels, coe and network_driver; ``coe`` and
+    ``network_driver`` override them) or a labels dict with ``coe``.
+    Raises InvalidParameter if the labels are not valid for them.
+    """
+    labels = baymodel_or_labels
+    if _is_baymodel(labels):
+        coe = coe or labels.get('coe')
+        network_driver = network_driver or labels.get('network_driver')
+        labels = labels.get('labels')
+    return _checked(coe, network_driver, labels)[1]
+
+
+def _is_baymodel(value):
+    return (isinstance(value, dict) and 'coe' in value and 'labels' in value
+            and isinstance(value['labels'], (dict, type(None))))
+
+
+def _checked(coe, network_driver, labels):
+    """-> (given after translation, effective, warnings)."""
     coe, driver = check_coe_and_driver(coe, network_driver)
-    labels = as_label_dict(labels)
-    given = set(labels)
+    given = as_label_dict(labels)
+    labels = dict(given)
     warnings = []
     applies = applicable_labels(coe, driver)
     for key in labels:
@@ -214,13 +246,16 @@ def validate_labels(coe, network_driver, labels):
                             f'network_driver {driver} (kept unchanged, unused)')
     pod_key = None
     if driver == 'flannel':
-        _check_flannel(labels, given, warnings)
+        _check_flannel(labels, set(given), warnings)
         pod_key = 'flannel_network_cidr'
+        if 'flannel_use_vxlan' in given:   # stored under today's name, in its place
+            given = dict(('flannel_backend', labels['flannel_backend'])
+                         if k == 'flannel_use_vxlan' else (k, v) for k, v in given.items())
     if 'calico_ipv4pool' in applies:
         _check_calico(labels)
         pod_key = 'calico_ipv4pool'
     if coe == 'kubernetes':
-        _check_kubernetes(labels, given, pod_key)
+        _check_kubernetes(labels, set(given), pod_key)
     if coe == 'swarm':
         _choice(labels, 'swarm_strategy', SWARM_STRATEGIES)
     if coe in ('swarm', 'mesos'):
@@ -228,11 +263,11 @@ def validate_labels(coe, network_driver, labels):
             'rexray_preempt', labels.get('rexray_preempt', LABEL_DEFAULTS['rexray_preempt']))
     if coe == 'mesos':
         _check_mesos(labels)
-    return labels, warnings
+    return given, labels, warnings
 
 
 def label_defaults(coe, network_driver, labels=None):
-    """The defaults validate_labels fills for this COE/driver (and given labels)."""
+    """The defaults effective_labels fills for this COE/driver (and given labels)."""
     applies = applicable_labels(coe, network_driver)
     defaults = {k: v for k, v in LABEL_DEFAULTS.items() if k in applies}
     if 'dns_service_ip' in applies:

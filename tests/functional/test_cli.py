@@ -89,10 +89,15 @@ def test_baymodel_lifecycle(run, bayflow_home):
                              '--labels', 'flannel_backend=vxlan;custom=1',
                              '--labels', 'flannel_network_subnetlen=26', '-f', 'json').stdout)
     assert created['network_driver'] == 'flannel'
-    assert created['labels']['flannel_backend'] == 'vxlan'
-    assert created['labels']['flannel_network_subnetlen'] == '26'
-    assert created['labels']['custom'] == '1'
-    assert created['labels']['flannel_network_cidr'] == '10.100.0.0/16'
+    # The labels as given, and beside them what a bay gets (defaults filled).
+    assert created['labels'] == {'flannel_backend': 'vxlan', 'custom': '1',
+                                 'flannel_network_subnetlen': '26'}
+    assert created['effective_labels']['flannel_network_cidr'] == '10.100.0.0/16'
+    assert created['effective_labels']['flannel_backend'] == 'vxlan'
+    assert 'id' not in created and 'version' not in created
+    shown = json.loads(run('baymodel-show', 'k8s', '-f', 'json').stdout)
+    assert (shown['labels'], shown['effective_labels']) == \
+        (created['labels'], created['effective_labels'])
 
     listed = json.loads(run('baymodel-list', '-f', 'json').stdout)
     assert [m['name'] for m in listed] == ['k8s']

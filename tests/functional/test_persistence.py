@@ -7,30 +7,42 @@ import sys
 import threading
 import uuid
 
+from alembic import command as alembic_command
 import pytest
 import sqlalchemy as sa
 from taskflow.persistence import models as tf_models
 
 from bayflow.persistence import api
 from bayflow.persistence import exceptions as exc
+from bayflow.persistence import leases
 from bayflow.persistence import migration
+from bayflow.persistence import models
 from bayflow.persistence import taskflow_backend
 
 UTC = datetime.timezone.utc
-T0 = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+HEAD = migration.head()
 
 
-class Clock:
-    """A clock the test moves, so leases expire without waiting."""
+def lapse(db, uuid, seconds_ago=1):
+    """The lease holder died: its lease ended ``seconds_ago`` (database clock)."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(models.Bay).where(models.Bay.uuid == uuid).values(
+            lease_expires_at=leases.clock(db.dialect, -seconds_ago)))
 
-    def __init__(self):
-        self.value = T0
 
-    def __call__(self):
-        return self.value
+def around_now(db, seconds):
+    """Bounds of "database time now + seconds", read before and after a call."""
+    class Bounds:
+        def __enter__(self):
+            self.low = db.now() + datetime.timedelta(seconds=seconds)
+            return self
 
-    def advance(self, seconds):
-        self.value += datetime.timedelta(seconds=seconds)
+        def __exit__(self, *exc):
+            self.high = db.now() + datetime.timedelta(seconds=seconds)
+
+        def __contains__(self, moment):
+            return self.low <= moment <= self.high
+    return Bounds()
 
 
 @contextlib.contextmanager
@@ -60,9 +72,9 @@ def migrated_database(request, backend):
 
 
 @contextlib.contextmanager
-def clean_database(url, clock):
+def clean_database(url):
     """A Database on the module's database, emptied after the test."""
-    database = api.Database(url, clock=clock)
+    database = api.Database(url)
     try:
         yield database
     finally:
@@ -79,13 +91,8 @@ def module_db_url(request):
 
 
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def db(module_db_url, clock):
-    with clean_database(module_db_url, clock) as database:
+def db(module_db_url):
+    with clean_database(module_db_url) as database:
         yield database
 
 
@@ -138,9 +145,41 @@ def test_upgrade_creates_both_schemas_and_is_idempotent(db_url):
     assert migration.current(db_url) is None
     migration.upgrade(db_url)
     migration.upgrade(db_url)
-    assert migration.current(db_url) == '0001'
+    assert migration.current(db_url) == HEAD
     assert {'baymodels', 'bays', 'processed_events', 'bayflow_alembic_version',
             'logbooks', 'flowdetails', 'atomdetails'} <= tables(db_url)
+
+
+def test_upgrade_from_0001_keeps_rows_and_records_lease_operations(db_url):
+    migration.upgrade(db_url, '0001')
+    engine = sa.create_engine(api.normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO baymodels (uuid, name, labels, created_at) "
+            "VALUES ('bm-1', 'k8s', '{}', CURRENT_TIMESTAMP)"))
+        for name, owner in (('run', 'host-a'), ('idle', None)):
+            conn.execute(sa.text(
+                "INSERT INTO bays (uuid, name, baymodel_id, status, operation, "
+                "master_addresses, node_addresses, owner, created_at) VALUES "
+                "(:u, :u, 'bm-1', 'UPDATE_IN_PROGRESS', 'update', '[]', '[]', "
+                ":o, CURRENT_TIMESTAMP)"), {'u': name, 'o': owner})
+    engine.dispose()
+    migration.upgrade(db_url)
+    assert migration.current(db_url) == HEAD
+    db = api.Database(db_url)
+    try:
+        assert db.get_baymodel('bm-1')['version'] == 1
+        assert db.get_bay('run')['lease_operation'] == 'update'
+        assert db.get_bay('idle')['lease_operation'] is None
+        assert db.get_bay('run')['ca_key'] is None
+    finally:
+        db.dispose()
+    engine = sa.create_engine(api.normalize_url(db_url))     # and back down
+    with engine.connect() as conn:
+        alembic_command.downgrade(migration.alembic_config_for(conn), '0001')
+        conn.commit()
+    engine.dispose()
+    assert migration.current(db_url) == '0001'
 
 
 def test_models_match_the_migrated_schema(db_url):
@@ -167,7 +206,7 @@ def test_two_alembic_histories_do_not_overwrite_each_other(pg_url):
         theirs = conn.execute(sa.text(
             'SELECT version_num FROM alembic_version')).scalars().all()
     engine.dispose()
-    assert ours == ['0001']
+    assert ours == [HEAD]
     assert len(theirs) == 1 and theirs != ours
 
 
@@ -180,7 +219,7 @@ def test_concurrent_upgrades_are_serialised(db_url):
              for _ in range(2)]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
-    assert migration.current(db_url) == '0001'
+    assert migration.current(db_url) == HEAD
     assert in_threads(3, lambda i: migration.upgrade(db_url)) == [None] * 3
 
 
@@ -301,15 +340,29 @@ def test_bad_listing_query_names_field_value_and_allowed(db, kwargs, field):
 
 
 def test_update_baymodel_when_unused(db, baymodel):
-    new = db.update_baymodel(baymodel['uuid'], {'coe': 'swarm'})
-    assert new['coe'] == 'swarm'
+    assert baymodel['version'] == 1
+    new = db.update_baymodel(baymodel['uuid'], 1, {'coe': 'swarm'})
+    assert (new['coe'], new['version']) == ('swarm', 2)
     assert new['updated_at'] is not None
+
+
+def test_update_baymodel_is_version_checked(db, baymodel):
+    db.update_baymodel(baymodel['uuid'], 1, {'coe': 'swarm'})
+    with pytest.raises(exc.StaleObject, match='expected version 1, found 2'):
+        db.update_baymodel(baymodel['uuid'], 1, {'network_driver': 'calico'})
+    stored = db.get_baymodel(baymodel['uuid'])
+    assert (stored['coe'], stored['network_driver'], stored['version']) == \
+        ('swarm', None, 2)
+    with pytest.raises(exc.NotFound):
+        db.update_baymodel(str(uuid.uuid4()), 1, {'coe': 'swarm'})
+    with pytest.raises(exc.InvalidValues, match='cannot write version'):
+        db.update_baymodel(baymodel['uuid'], 2, {'version': 7})
 
 
 def test_baymodel_in_use_cannot_change_or_go(db, baymodel):
     bay = new_bay(db, baymodel)
     with pytest.raises(exc.InUse, match="cannot update baymodel 'k8s-atomic'"):
-        db.update_baymodel(baymodel['uuid'], {'coe': 'swarm'})
+        db.update_baymodel(baymodel['uuid'], 1, {'coe': 'swarm'})
     with pytest.raises(exc.InUse) as err:
         db.delete_baymodel(baymodel['uuid'])
     assert bay['uuid'] in str(err.value) and 'delete those bays' in str(err.value)
@@ -429,46 +482,6 @@ def test_destroy_bay_is_version_checked(db, baymodel):
     assert db.destroy_bay(bay['uuid'], 1)['uuid'] == bay['uuid']
     with pytest.raises(exc.NotFound):
         db.destroy_bay(bay['uuid'], 1)
-
-
-# -- leases -------------------------------------------------------------------------
-
-def test_lease_acquire_expire_takeover(db, baymodel, clock):
-    bay = new_bay(db, baymodel)
-    assert db.acquire_lease(bay['uuid'], 'host-a', 30) is True
-    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is False
-    assert db.acquire_lease(bay['uuid'], 'host-a', 30) is True   # ours
-    held = db.get_bay(bay['uuid'])
-    assert held['owner'] == 'host-a'
-    assert held['lease_expires_at'] == T0 + datetime.timedelta(seconds=30)
-    assert held['version'] == bay['version']          # not a content change
-    assert held['updated_at'] == bay['updated_at']
-
-    clock.advance(29)
-    assert db.renew_lease(bay['uuid'], 'host-a', 30) is True
-    clock.advance(20)
-    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is False  # renewed
-    clock.advance(10)
-    assert db.acquire_lease(bay['uuid'], 'host-b', 30) is True   # expired
-    assert db.renew_lease(bay['uuid'], 'host-a', 30) is False
-    assert db.release_lease(bay['uuid'], 'host-a') is False
-    assert db.release_lease(bay['uuid'], 'host-b') is True
-    assert db.acquire_lease(bay['uuid'], 'host-c', 30) is True   # free
-
-
-def test_only_one_of_many_takes_a_free_lease(db, baymodel):
-    bay = new_bay(db, baymodel)
-    results = in_threads(6, lambda i: db.acquire_lease(bay['uuid'],
-                                                       f'host-{i}', 30))
-    assert sorted(results) == [False] * 5 + [True]
-    winner = f'host-{results.index(True)}'
-    assert db.get_bay(bay['uuid'])['owner'] == winner
-
-
-def test_lease_on_a_missing_bay(db):
-    with pytest.raises(exc.NotFound):
-        db.acquire_lease(str(uuid.uuid4()), 'host-a', 30)
-    assert db.release_lease(str(uuid.uuid4()), 'host-a') is False
 
 
 # -- events -------------------------------------------------------------------------

@@ -53,23 +53,31 @@ def test_the_table_covers_every_status():
 
 
 class FakeDb:
-    """Just enough of persistence.api.Database, with its version rule."""
+    """Just enough of persistence.api.Database: its version rule, and a
+    record of what lifecycle asks of the lease (whose SQL conditions are
+    tested on real databases in tests/functional/test_lifecycle_db.py)."""
 
-    def __init__(self):
-        self.rows, self.now_value, self.writes = {}, T0, 0
+    def __init__(self, refuse=None):
+        self.rows, self.writes, self.leases = {}, 0, []
+        self.refuse = refuse           # a persistence error set_status raises
 
-    def now(self):
-        return self.now_value
-
-    def create_bay(self, values):
+    def create_bay(self, values, owner=None, lease_seconds=None):
         row = dict(values, version=1)
         row.setdefault('uuid', 'uuid-1')
         row.setdefault('name', 'k8s')
         row.setdefault('owner', None)
         row.setdefault('lease_expires_at', None)
+        row.setdefault('lease_operation', None)
+        if owner:
+            row.update(self._taken(owner, lease_seconds, row['operation']))
         self.rows[row['uuid']] = row
         self.writes += 1
         return dict(row)
+
+    @staticmethod
+    def _taken(owner, seconds, operation):
+        return {'owner': owner, 'lease_operation': operation,
+                'lease_expires_at': T0 + datetime.timedelta(seconds=seconds)}
 
     def get_bay(self, ident):
         for row in self.rows.values():
@@ -83,17 +91,26 @@ class FakeDb:
         if self.rows[uuid]['version'] != version:
             raise db_exc.StaleObject('bay', uuid, version,
                                      self.rows[uuid]['version'])
+        if self.refuse:
+            raise self.refuse
 
-    def set_status(self, uuid, version, status, reason, operation, extra=None):
+    def set_status(self, uuid, version, status, reason, operation, extra=None,
+                   **lease):
         self._check(uuid, version)
+        self.leases.append(lease)
         row = self.rows[uuid]
         row.update(extra or {}, status=status, status_reason=reason,
                    operation=operation, version=version + 1)
+        if lease.get('lease') == 'take':
+            row.update(self._taken(lease['owner'], lease['lease_seconds'], operation))
+        elif lease.get('lease') == 'release':
+            row.update(owner=None, lease_expires_at=None, lease_operation=None)
         self.writes += 1
         return dict(row)
 
-    def destroy_bay(self, uuid, version):
+    def destroy_bay(self, uuid, version, owner=None):
         self._check(uuid, version)
+        self.leases.append({'owner': owner})
         self.writes += 1
         return self.rows.pop(uuid)
 
@@ -152,7 +169,7 @@ def test_start_create_with_owner_takes_the_lease():
     db = FakeDb()
     bay = lifecycle.start_create(db, {'baymodel_id': 'bm'}, owner='host-a',
                                  lease_seconds=30)
-    assert bay['owner'] == 'host-a'
+    assert (bay['owner'], bay['lease_operation']) == ('host-a', 'create')
     assert bay['lease_expires_at'] == T0 + datetime.timedelta(seconds=30)
 
 
@@ -202,34 +219,83 @@ def test_resume_needs_an_owner():
         lifecycle.transition(db, bay, 'resume')
 
 
-def test_resume_keeps_status_bumps_version_and_records_owner():
+def test_resume_keeps_status_bumps_version_and_takes_the_lease():
     db = FakeDb()
     bay = bay_in(db, UIP, 'update', owner='dead-host',
                  lease_expires_at=T0 - datetime.timedelta(seconds=1))
     new = lifecycle.transition(db, bay, 'resume', owner='host-b',
-                               lease_seconds=10)
+                               lease_seconds=10, steal_from='dead-host')
     assert (new['status'], new['operation']) == (UIP, 'update')
     assert new['version'] == 2
-    assert new['owner'] == 'host-b'
-    assert new['lease_expires_at'] == T0 + datetime.timedelta(seconds=10)
+    assert (new['owner'], new['lease_operation']) == ('host-b', 'update')
     assert new['status_reason'] == 'Bay UPDATE resumed by host-b'
+    # One conditional write: in progress, same version, lease free (or
+    # held by the process proved dead).
+    assert db.leases == [dict(owner='host-b', lease='take', lease_seconds=10,
+                              steal_from='dead-host', only_from=lifecycle.IN_PROGRESS)]
 
 
-def test_resume_refused_while_another_owner_holds_a_live_lease():
+def held(holder='host-a', holder_operation='create', status=CIP, operation='create'):
+    return db_exc.LeaseHeld('uuid-1', holder, holder_operation,
+                            T0 + datetime.timedelta(seconds=5), status, operation)
+
+
+LOST = db_exc.LeaseLost('uuid-1', 'host-a', 'bay now DELETE_IN_PROGRESS because a '
+                        'delete was requested', cancelled=True)
+UNTIL = '(lease until 2024-01-01T00:00:05+00:00)'
+
+
+@pytest.mark.parametrize('refuse, status, trigger, owner, message', [
+    (held(), CIP, 'resume', 'host-b',
+     f"cannot resume bay 'k8s' (uuid-1): 'host-a' is running its create flow {UNTIL}; "
+     f"resume it after that lease expires, or sooner if that process is known dead"),
+    # What the holder really runs, even after a delete was requested.
+    (held(status=DIP, operation='delete'), DIP, 'fail', 'host-b',
+     f"cannot mark as failed bay 'k8s' (uuid-1): 'host-a' is running its create flow, "
+     f"stopping for the requested delete {UNTIL}; only that process may move it until "
+     f"its lease ends"),
+    (held(holder_operation='delete', status=DIP, operation='delete'), DIP, 'delete',
+     'host-b', f"bay 'k8s' (uuid-1) is already being deleted: 'host-a' is running its "
+               f"delete flow {UNTIL}; bay-show tells when it is done"),
+    (LOST, DIP, 'fail', 'host-a',
+     "cannot mark as failed bay 'k8s' (uuid-1): 'host-a' no longer runs it (bay now "
+     "DELETE_IN_PROGRESS because a delete was requested); its flow stops here"),
+])
+def test_lease_refusals_name_the_holder_and_what_it_runs(refuse, status, trigger, owner,
+                                                          message):
+    db = FakeDb(refuse=refuse)
+    bay = bay_in(db, status, 'delete' if status == DIP else 'create')
+    with pytest.raises(exceptions.OperationNotAllowed) as err:
+        lifecycle.transition(db, bay, trigger, owner=owner)
+    assert str(err.value) == message
+    assert err.value.__cause__ is refuse
+    assert db.rows['uuid-1'] == bay
+
+
+@pytest.mark.parametrize('owner, lease', [(None, None), ('host-d', 'take')])
+def test_delete_is_a_request_that_takes_only_a_free_lease(owner, lease):
     db = FakeDb()
-    bay = bay_in(db, CIP, 'create', owner='host-a',
-                 lease_expires_at=T0 + datetime.timedelta(seconds=5))
-    with pytest.raises(exceptions.OperationNotAllowed, match="'host-a'"):
-        lifecycle.transition(db, bay, 'resume', owner='host-b')
-    assert db.rows['uuid-1']['owner'] == 'host-a'
+    bay = bay_in(db, CIP, 'create', owner='host-a')
+    lifecycle.transition(db, bay, 'delete', owner=owner, lease_seconds=9)
+    assert db.leases == [dict(owner=owner, request=True, lease=lease, lease_seconds=9)]
 
 
 def test_finishing_an_operation_frees_the_bay():
     db = FakeDb()
     bay = bay_in(db, CIP, 'create', owner='host-a',
                  lease_expires_at=T0 + datetime.timedelta(seconds=5))
-    new = lifecycle.transition(db, bay, 'create_complete')
+    new = lifecycle.transition(db, bay, 'create_complete', owner='host-a')
     assert (new['owner'], new['lease_expires_at']) == (None, None)
+    assert db.leases == [dict(owner='host-a', steal_from=None, lease='release')]
+
+
+def test_moves_to_in_progress_take_the_lease_for_their_owner():
+    db = FakeDb()
+    bay = bay_in(db, CC, 'create')
+    new = lifecycle.transition(db, bay, 'update', owner='host-a', lease_seconds=7)
+    assert (new['owner'], new['lease_operation']) == ('host-a', 'update')
+    new = lifecycle.transition(db, new, 'rollback')      # no owner: lease kept
+    assert (new['owner'], db.leases[-1]) == ('host-a', {})
 
 
 def test_extra_fields_are_written_with_the_status():
@@ -279,10 +345,12 @@ def test_a_bay_deleted_meanwhile_is_a_conflict():
 def test_delete_complete_destroys_the_row_and_reports_delete_complete():
     db = FakeDb()
     bay = bay_in(db, DIP, 'delete')
-    gone = lifecycle.transition(db, bay, 'delete_complete')
+    gone = lifecycle.transition(db, bay, 'delete_complete', owner='host-d')
     assert gone['status'] == DC
     assert gone['status_reason'] == 'Bay DELETE completed successfully'
+    assert (gone['owner'], gone['lease_operation']) == (None, None)
     assert db.rows == {}
+    assert db.leases == [{'owner': 'host-d'}]       # the lease holds there too
 
 
 def test_unknown_trigger_is_a_programming_error():

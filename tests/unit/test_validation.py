@@ -58,7 +58,9 @@ def check_error(excinfo, field, value=None, allowed=(), hidden=False):
 
 
 def labels_of(coe, driver, labels):
-    return validation.validate_labels(coe, driver, labels)
+    """The labels a bay runs with, and validate_labels' warnings."""
+    _, warnings = validation.validate_labels(coe, driver, labels)
+    return validation.effective_labels(labels, coe, driver), warnings
 
 
 # -- public constants ---------------------------------------------------------------
@@ -179,7 +181,8 @@ def test_minimal_baymodel_gets_every_default(conf, coe):
     }
     labels = record.pop('labels')
     assert record == expected
-    assert labels == {
+    assert labels == {}                    # as given: the defaults are derived
+    assert validation.effective_labels(dict(record, labels=labels)) == {
         'kubernetes': {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS},
         'swarm': {'swarm_strategy': 'spread', 'rexray_preempt': 'false'},
         'mesos': {'rexray_preempt': 'false'},
@@ -869,6 +872,53 @@ def test_mesos_work_dir(value, ok):
     check_error(excinfo, f'label {key}', value, 'absolute path')
 
 
+# -- labels as the user gave them -------------------------------------------------------
+
+def test_labels_are_stored_as_given_and_the_effective_ones_derived(conf):
+    given = {'flannel_network_subnetlen': ' 26 ', 'custom': '1'}
+    record, _ = validation.validate_baymodel(baymodel(labels=given), conf=conf)
+    assert record['labels'] == given
+    effective = validation.effective_labels(record)
+    assert effective == {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS, 'custom': '1',
+                         'flannel_network_subnetlen': '26'}
+
+
+def test_a_later_default_reaches_baymodels_that_never_set_the_label(conf, monkeypatch):
+    unset, _ = validation.validate_baymodel(baymodel(), conf=conf)
+    chosen, _ = validation.validate_baymodel(baymodel(labels={'flannel_backend': 'udp'}),
+                                             conf=conf)
+    monkeypatch.setitem(labels_mod.LABEL_DEFAULTS, 'flannel_backend', 'vxlan')
+    assert validation.effective_labels(unset)['flannel_backend'] == 'vxlan'
+    assert validation.effective_labels(chosen)['flannel_backend'] == 'udp'
+
+
+def test_mitaka_flannel_use_vxlan_is_stored_as_flannel_backend_in_its_place():
+    given, warnings = validation.validate_labels(
+        'kubernetes', 'flannel', {'a': '1', 'flannel_use_vxlan': 'true', 'z': '2'})
+    assert list(given.items()) == [('a', '1'), ('flannel_backend', 'vxlan'), ('z', '2')]
+    assert any('Mitaka spelling' in w for w in warnings)
+
+
+def test_given_values_are_still_checked():
+    with pytest.raises(InvalidParameter) as excinfo:
+        validation.validate_labels('kubernetes', 'flannel',
+                                   {'flannel_network_cidr': '10.0.0.0/33'})
+    check_error(excinfo, 'label flannel_network_cidr', '10.0.0.0/33')
+
+
+def test_effective_labels_of_a_baymodel_or_of_labels():
+    model = {'coe': 'swarm', 'network_driver': None, 'labels': {'rexray_preempt': 'TRUE'}}
+    assert validation.effective_labels(model) == {
+        'rexray_preempt': 'true', 'swarm_strategy': 'spread'}
+    assert validation.effective_labels(model, network_driver='flannel') == {
+        **FLANNEL_DEFAULTS, 'rexray_preempt': 'true', 'swarm_strategy': 'spread'}
+    # A label may be called "coe": given labels and a coe, it stays a label.
+    assert validation.effective_labels({'coe': 'x'}, 'mesos', None) == {
+        'coe': 'x', 'rexray_preempt': 'false'}
+    with pytest.raises(InvalidParameter):
+        validation.effective_labels({'rexray_preempt': 'maybe'}, 'swarm', None)
+
+
 # -- parse_labels ------------------------------------------------------------------
 
 @pytest.mark.parametrize('items, expected', [
@@ -1061,7 +1111,8 @@ def test_patch_single_labels(stored, conf):
     assert record['labels']['kube_tag'] == 'v1.2'
     assert len(warnings) == 1 and 'kube_tag' in warnings[0]
     record, _ = patch(record, conf, ('remove', '/labels/flannel_backend', None))
-    assert record['labels']['flannel_backend'] == 'udp'    # back to the default
+    assert record['labels'] == {'kube_tag': 'v1.2'}
+    assert validation.effective_labels(record)['flannel_backend'] == 'udp'  # the default
     with pytest.raises(InvalidParameter) as excinfo:
         patch(stored, conf, ('replace', '/labels/flannel_backend', 'gre'))
     check_error(excinfo, 'label flannel_backend', 'gre')
@@ -1069,32 +1120,36 @@ def test_patch_single_labels(stored, conf):
 
 def test_patch_whole_labels(stored, conf):
     record, _ = patch(stored, conf, ('replace', '/labels', 'flannel_backend=host-gw'))
-    assert record['labels'] == {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS,
-                                'flannel_backend': 'host-gw'}
+    assert record['labels'] == {'flannel_backend': 'host-gw'}
+    assert validation.effective_labels(record) == {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS,
+                                                   'flannel_backend': 'host-gw'}
     record, _ = patch(record, conf, ('remove', '/labels', None))
-    assert record['labels'] == {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS}
+    assert record['labels'] == {}
+    assert validation.effective_labels(record) == {**FLANNEL_DEFAULTS, **KUBERNETES_DEFAULTS}
 
 
-def test_patch_driver_change_drops_filled_defaults_keeps_choices(stored, conf):
+def test_patch_driver_change_keeps_the_users_labels_and_derives_defaults(stored, conf):
     start, _ = patch(stored, conf, ('add', '/labels/flannel_network_cidr', '10.200.0.0/16'))
     record, warnings = patch(start, conf, ('replace', '/network_driver', 'calico'))
     assert record['network_driver'] == 'calico'
-    assert record['labels'] == {**CALICO_DEFAULTS, **KUBERNETES_DEFAULTS,
-                                'flannel_network_cidr': '10.200.0.0/16'}
+    assert record['labels'] == {'flannel_network_cidr': '10.200.0.0/16'}
+    assert validation.effective_labels(record) == {
+        **CALICO_DEFAULTS, **KUBERNETES_DEFAULTS, 'flannel_network_cidr': '10.200.0.0/16'}
     assert len(warnings) == 1 and 'flannel_network_cidr' in warnings[0]
     back, warnings = patch(record, conf, ('replace', '/network_driver', 'flannel'))
     assert back['labels'] == start['labels'] and warnings == []
 
 
-def test_patch_coe_change_drops_filled_defaults(stored, conf):
+def test_patch_coe_change_derives_the_new_coes_defaults(stored, conf):
     record, warnings = patch(stored, conf, ('replace', '/coe', 'swarm'))
-    assert record['labels'] == FILLED['swarm', 'flannel'] and warnings == []
+    assert record['labels'] == {} and warnings == []
+    assert validation.effective_labels(record) == FILLED['swarm', 'flannel']
 
 
 def test_patch_service_range_rederives_dns_service_ip(stored, conf):
     record, _ = patch(stored, conf, ('replace', '/labels/service_cluster_ip_range',
                                      '172.30.0.0/16'))
-    assert record['labels']['dns_service_ip'] == '172.30.0.10'
+    assert validation.effective_labels(record)['dns_service_ip'] == '172.30.0.10'
     chosen, _ = patch(stored, conf, ('replace', '/labels/dns_service_ip', '10.254.0.53'))
     with pytest.raises(InvalidParameter) as excinfo:
         patch(chosen, conf, ('replace', '/labels/service_cluster_ip_range', '172.30.0.0/16'))
