@@ -70,6 +70,21 @@ cloud_opts = [
     cfg.IntOpt('api_retries', default=5, min=0,
                help='Retries of a transient cloud error (5xx, connection '
                     'reset, port still in use) inside one task.'),
+    cfg.FloatOpt('retry_backoff', default=1.0, min=0,
+                 help='Seconds before the first retry of a transient cloud '
+                      'error; each further retry waits twice as long (with '
+                      'jitter), up to retry_backoff_max.'),
+    cfg.FloatOpt('retry_backoff_max', default=30.0, min=0,
+                 help='Longest wait, in seconds, between two retries of a '
+                      'transient cloud error.'),
+    cfg.FloatOpt('wait_interval', default=2.0, min=0.01,
+                 help='Seconds between two looks at servers or volumes that '
+                      'are still settling (servers becoming ACTIVE, a volume '
+                      'becoming available before it is attached, servers '
+                      'going away on delete).'),
+    cfg.IntOpt('wait_timeout', default=600, min=1,
+               help='Longest time, in seconds, to wait for servers or '
+                    'volumes to settle before the step fails.'),
 ]
 
 baymodel_opts = [
@@ -85,6 +100,25 @@ baymodel_opts = [
 bay_opts = [
     cfg.IntOpt('create_timeout', default=60, min=0,
                help='Default bay create timeout in minutes (0 = none).'),
+    cfg.IntOpt('lease_seconds', default=30, min=2,
+               help='Seconds a running flow\'s lease on its bay lasts unless renewed '
+                    '(renewed every third of it, and at each step). A flow whose '
+                    'owner died on another host is resumed after this long; on the '
+                    'same host at once.'),
+]
+
+certificates_opts = [
+    cfg.StrOpt('ca_key_encryption_key', secret=True,
+               sample_default='<generated into <state_path>/ca_key_encryption.key '
+                              'when no [database] connection is set>',
+               help='Fernet key (32 url-safe base64-encoded bytes) that encrypts '
+                    'each bay\'s CA private key in the database. Generate one with '
+                    'python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())". Unset, the embedded '
+                    'default (no [database] connection) generates a key once into '
+                    '<state_path>/ca_key_encryption.key (mode 0600): back it up with '
+                    'the database. Required with a [database] connection, so every '
+                    'process sharing the database uses the same key.'),
 ]
 
 _GROUPS = (
@@ -95,6 +129,7 @@ _GROUPS = (
     ('cloud', cloud_opts),
     ('baymodel', baymodel_opts),
     ('bay', bay_opts),
+    ('certificates', certificates_opts),
 )
 
 

@@ -52,3 +52,13 @@ def test_bayflow_help_lists_commands():
     for command in ('baymodel-create', 'baymodel-list', 'baymodel-show', 'baymodel-update',
                     'baymodel-delete', 'bay-list', 'bay-show', 'db upgrade', 'cloud-sim'):
         assert command in result.stdout
+
+
+def test_driver_entry_points_and_shell_fragments_ship(wheel, wheel_names):
+    """The COE and network drivers' shell fragments are package data."""
+    assert 'bayflow/drivers/coe/k8s_fedora_atomic/fragments/configure-etcd.sh' in wheel_names
+    assert 'bayflow/drivers/network/fragments/flannel/network-service.sh' in wheel_names
+    name = next(n for n in wheel_names if n.endswith('.dist-info/entry_points.txt'))
+    with zipfile.ZipFile(wheel) as zf:
+        text = zf.read(name).decode()
+    assert '[bayflow.coe_drivers]' in text and '[bayflow.network_drivers]' in text

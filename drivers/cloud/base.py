@@ -1,0 +1,133 @@
+"""The core of :class:`Cloud`: one shared openstacksdk connection, calls with
+transient errors retried, find-or-create, and bounded waits.
+
+Thread safety: the engine runs branches in parallel threads that share one
+Cloud. The instance holds only the connection, its settings (never changed
+after construction) and a lock-guarded cache of what the cloud supports;
+every call keeps its state in locals.
+"""
+
+import threading
+import time
+
+import tenacity
+
+from bayflow.drivers.cloud import errors
+from bayflow.drivers.cloud.provider import cloud_conf, connect
+
+
+class _Service:
+    """``cloud.network`` etc.: the connection's proxy, built once (see _service)."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, cloud, owner=None):
+        return self if cloud is None else cloud._service(self.name)
+
+
+class CloudBase:
+    """Settings, retries and waits shared by every kind of resource."""
+
+    def __init__(self, conn, retries=5, backoff=1.0, backoff_max=30.0,
+                 wait_interval=2.0, wait_timeout=600):
+        self.conn = conn
+        self.retries = int(retries)
+        self.backoff = float(backoff)
+        self.backoff_max = float(backoff_max)
+        self.wait_interval = float(wait_interval)
+        self.wait_timeout = float(wait_timeout)
+        self._lock = threading.Lock()
+        self._services = {}
+        self._capabilities = {}
+
+    @classmethod
+    def from_config(cls, conf=None, cloud=None):
+        """A Cloud on openstacksdk's configuration, with ``[cloud]`` settings."""
+        group = cloud_conf(conf)
+        return cls(connect(conf, cloud), retries=group.api_retries,
+                   backoff=group.retry_backoff, backoff_max=group.retry_backoff_max,
+                   wait_interval=group.wait_interval, wait_timeout=group.wait_timeout)
+
+    # -- services: built once under a lock (openstacksdk builds proxies lazily
+    #    without one, and concurrent first uses would each build their own) --
+    def _service(self, name):
+        proxy = self._services.get(name)
+        if proxy is None:
+            with self._lock:
+                proxy = self._services.get(name)
+                if proxy is None:
+                    proxy = self._services[name] = getattr(self.conn, name)
+        return proxy
+
+    network, compute = _Service(), _Service()
+    image, block_storage = _Service(), _Service()
+
+    def _capability(self, key, probe):
+        """A fact about the cloud, probed once (e.g. Neutron's tag-creation)."""
+        with self._lock:
+            if key in self._capabilities:
+                return self._capabilities[key]
+        value = probe()
+        with self._lock:
+            return self._capabilities.setdefault(key, value)
+
+    # -- calls ---------------------------------------------------------------
+    def _call(self, action, kind, name, fn, *args, secrets=(), **kwargs):
+        """``fn(*args, **kwargs)`` with transient errors retried (exponential
+        backoff with jitter, up to ``retries`` times); a permanent error, or a
+        transient one that outlasts the retries, raises :class:`CloudError`.
+
+        ``fn`` is re-run whole, so a find-or-create passed here re-checks
+        before it re-creates: a create whose answer was lost is found."""
+        tries = [0]
+
+        def attempt():
+            tries[0] += 1
+            return fn(*args, **kwargs)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(errors.is_transient),
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=(tenacity.wait_exponential(multiplier=self.backoff, max=self.backoff_max)
+                  + tenacity.wait_random(0, self.backoff)),
+            reraise=True)
+        try:
+            return retrying(attempt)
+        except errors.CloudError:
+            raise
+        except Exception as exc:
+            if errors.is_cloud_error(exc):
+                raise errors.from_exception(action, kind, name, exc, tries[0],
+                                            secrets) from exc
+            raise
+
+    def _ensure(self, kind, name, find, create, secrets=()):
+        """Find-or-create as one retried unit: ``find()`` returns the existing
+        resource or None, ``create()`` makes it."""
+        def find_or_create():
+            found = find()
+            return found if found is not None else create()
+        return self._call('create', kind, name, find_or_create, secrets=secrets)
+
+    def _wait(self, what, name, poll, timeout=None):
+        """Poll ``poll()`` every ``wait_interval`` until it returns something
+        truthy (returned); a CloudError names ``what`` after ``timeout``."""
+        timeout = self.wait_timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            value = poll()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise errors.CloudError(
+                    'wait for', what, name,
+                    f'still not done after {timeout:g} s ([cloud] wait_timeout)')
+            time.sleep(self.wait_interval)
+
+    # -- the session ---------------------------------------------------------
+    def identity(self):
+        """The project and user of the session, for bay/baymodel records."""
+        def read():
+            return {'project_id': self.conn.current_project_id,
+                    'user_id': self.conn.current_user_id}
+        return self._call('read', 'session', 'identity', read)

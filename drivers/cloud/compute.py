@@ -1,0 +1,207 @@
+"""Nova servers and Cinder volumes of a bay: find-or-create, attach, and
+one-call status reads for the engine's polling wait atoms.
+
+A server or volume that goes to ERROR is a permanent failure (CloudError
+with the cloud's fault text). user_data may hold keys: it is sent base64
+encoded and masked out of every error message.
+"""
+
+import base64
+
+from bayflow.drivers.cloud import naming
+from bayflow.drivers.cloud.errors import CloudError
+
+VOLUME_READY = ('available', 'in-use')
+# Statuses a volume leaves by itself: wait them out before acting on it.
+VOLUME_MOVING = ('reserved', 'attaching', 'detaching')
+VOLUME_SETTLING = VOLUME_MOVING + ('creating', 'downloading', 'extending', 'maintenance',
+                                   'retyping', 'deleting')
+
+
+def _encode(user_data):
+    if user_data is None:
+        return None
+    raw = user_data.encode() if isinstance(user_data, str) else bytes(user_data)
+    return base64.b64encode(raw).decode('ascii')
+
+
+def _fault(server):
+    fault = server.fault or {}
+    return fault.get('message') or 'no fault message'
+
+
+def _attached_to(volume):
+    return [a.get('server_id') for a in volume.attachments or () if a.get('server_id')]
+
+
+def _exact(items, name):
+    matches = sorted((r for r in items if r.name == name),
+                     key=lambda r: (r.created_at or '', r.id))
+    return matches[0] if matches else None
+
+
+class ComputeMixin:
+
+    # -- volumes ------------------------------------------------------------------
+    def _find_volume(self, name):
+        volume = _exact(self.block_storage.volumes(details=True, name=name), name)
+        if volume is not None and volume.status == 'error':
+            raise CloudError('create', 'volume', name, 'the volume went to error')
+        return volume
+
+    def ensure_volume(self, bay_uuid, role, index, size_gb, volume_type=None):
+        """``{'id', 'name', 'size', 'status'}`` of the docker volume of server
+        ``role``-``index`` (metadata carries the bay). It may still be
+        ``creating``: :meth:`ensure_volume_attachment` waits for it."""
+        name = naming.volume_name(bay_uuid, role, index)
+        attrs = {'name': name, 'size': int(size_gb), 'metadata': naming.metadata(bay_uuid),
+                 'description': f'bayflow bay {bay_uuid}: docker storage'}
+        if volume_type:
+            attrs['volume_type'] = volume_type
+        volume = self._ensure('volume', name, lambda: self._find_volume(name),
+                              lambda: self.block_storage.create_volume(**attrs))
+        return {'id': volume.id, 'name': volume.name, 'size': volume.size,
+                'status': volume.status}
+
+    def volume_statuses(self, bay_uuid=None, ids=None):
+        """``{id: {'name', 'status', 'attached_to'}}`` of the bay's volumes (or
+        of ``ids``) in one list call; volumes that are gone are absent."""
+        def read():
+            out = {}
+            for v in self.block_storage.volumes(details=True):
+                if ids is not None and v.id not in ids:
+                    continue
+                if bay_uuid is not None and not naming.owned(bay_uuid, v.name,
+                                                             meta=v.metadata):
+                    continue
+                out[v.id] = {'name': v.name, 'status': v.status,
+                             'attached_to': _attached_to(v)}
+            return out
+        return self._call('list', 'volumes', bay_uuid or 'by id', read)
+
+    def volumes_available(self, volume_ids):
+        """True once every volume is available (or in-use); False while one is
+        still settling; CloudError when one went to error or is gone."""
+        statuses = self.volume_statuses(ids=set(volume_ids))
+        return _all_ready('volume', volume_ids, statuses, VOLUME_READY,
+                          lambda s: s['status'].startswith('error'),
+                          lambda s: f"the volume went to {s['status']}")
+
+    # -- servers ----------------------------------------------------------------
+    def _find_server(self, name):
+        server = _exact(self.compute.servers(details=True, name=f'^{name}$'), name)
+        if server is not None and server.status == 'ERROR':
+            raise CloudError('create', 'server', name, f'the server went to ERROR: '
+                                                       f'{_fault(server)}')
+        return server
+
+    def ensure_server(self, bay_uuid, role, index, image, flavor, keypair, port_id,
+                      user_data=None):
+        """``{'id', 'name', 'status'}`` of server ``role``-``index`` booted from
+        ``image`` (id) with ``flavor`` (id) and ``keypair`` (name) on its port
+        (its only NIC); a server with the name is reused. Tags and metadata
+        carry the bay. ``user_data``: text, sent base64 encoded."""
+        name = naming.server_name(bay_uuid, role, index)
+        encoded = _encode(user_data)
+        attrs = {'name': name, 'image_id': image, 'flavor_id': flavor,
+                 'key_name': keypair, 'networks': [{'port': port_id}],
+                 'tags': naming.tags(bay_uuid), 'metadata': naming.metadata(bay_uuid)}
+        if encoded is not None:
+            attrs['user_data'] = encoded
+        secrets = tuple(s for s in (encoded, user_data if isinstance(user_data, str)
+                                    else None) if s)
+        server = self._ensure('server', name, lambda: self._find_server(name),
+                              lambda: self.compute.create_server(**attrs), secrets=secrets)
+        return {'id': server.id, 'name': name, 'status': server.status or 'BUILD'}
+
+    def server_statuses(self, bay_uuid=None, ids=None):
+        """``{id: {'name', 'status', 'fault'}}`` of the bay's servers (or of
+        ``ids``) in one list call; servers that are gone are absent."""
+        def read():
+            query = {'name': f'^{naming.prefix(bay_uuid)}'} if bay_uuid else {}
+            out = {}
+            for s in self.compute.servers(details=True, **query):
+                if ids is not None and s.id not in ids:
+                    continue
+                if bay_uuid is not None and not naming.owned(bay_uuid, s.name, s.tags):
+                    continue
+                out[s.id] = {'name': s.name, 'status': s.status,
+                             'fault': _fault(s) if s.status == 'ERROR' else None}
+            return out
+        return self._call('list', 'servers', bay_uuid or 'by id', read)
+
+    def servers_active(self, server_ids):
+        """True once every server is ACTIVE; False while one is building;
+        CloudError (with Nova's fault) when one went to ERROR or is gone."""
+        statuses = self.server_statuses(ids=set(server_ids))
+        return _all_ready('server', server_ids, statuses, ('ACTIVE',),
+                          lambda s: s['status'] == 'ERROR',
+                          lambda s: f"the server went to ERROR: {s['fault']}")
+
+    # -- attachment -----------------------------------------------------------------
+    def ensure_volume_attachment(self, server_id, volume_id):
+        """``{'server_id', 'volume_id', 'device'}``: the volume attached to the
+        server unless it already is (or is being). Waits (``wait_timeout``)
+        for the volume to be available and the server ACTIVE first, and for
+        Cinder to show the volume in-use after (Nova attaches in the
+        background)."""
+        label = f'{volume_id} to server {server_id}'
+
+        def attach():
+            state = self._wait('volume', label,
+                               lambda: self._attach_state(server_id, volume_id, label))
+            if state == 'ready':
+                self.compute.create_volume_attachment(server_id, volume_id)
+            self._wait('volume attached', label,
+                       lambda: self._attached(server_id, volume_id, label))
+            return next((a.device for a in self.compute.volume_attachments(server_id)
+                         if a.volume_id == volume_id), None)
+        device = self._call('attach', 'volume', label, attach)
+        return {'server_id': server_id, 'volume_id': volume_id, 'device': device}
+
+    def _nova_maps(self, server_id, volume_id):
+        return any(a.volume_id == volume_id
+                   for a in self.compute.volume_attachments(server_id))
+
+    def _attach_state(self, server_id, volume_id, label):
+        """'attached', 'attaching' (ours, in progress), 'ready' (available and
+        the server ACTIVE), or None to wait; CloudError when it never will."""
+        volume = self.block_storage.get_volume(volume_id)
+        attached = _attached_to(volume)
+        if server_id in attached:
+            return 'attached'
+        if volume.status.startswith('error'):
+            raise CloudError('attach', 'volume', label, f'the volume went to {volume.status}')
+        if attached:
+            raise CloudError('attach', 'volume', label, 'the volume is attached to '
+                             f'server {", ".join(attached)}')
+        if volume.status in ('reserved', 'attaching'):
+            return 'attaching' if self._nova_maps(server_id, volume_id) else None
+        if volume.status != 'available':
+            return None
+        server = self.compute.get_server(server_id)
+        if server.status == 'ERROR':
+            raise CloudError('attach', 'volume', label, f'server {server.name} went to '
+                                                        f'ERROR: {_fault(server)}')
+        return 'ready' if server.status == 'ACTIVE' else None
+
+    def _attached(self, server_id, volume_id, label):
+        volume = self.block_storage.get_volume(volume_id)
+        if server_id in _attached_to(volume):
+            return True
+        if volume.status.startswith('error'):
+            raise CloudError('attach', 'volume', label, f'the volume went to {volume.status}')
+        if volume.status == 'available' and not self._nova_maps(server_id, volume_id):
+            raise CloudError('attach', 'volume', label, 'Nova gave up attaching it (the '
+                                                        'volume is available again)')
+        return False
+
+
+def _all_ready(kind, ids, statuses, ready, failed, why):
+    for rid in ids:
+        status = statuses.get(rid)
+        if status is None:
+            raise CloudError('wait for', kind, rid, f'the {kind} is gone')
+        if failed(status):
+            raise CloudError('wait for', kind, status['name'] or rid, why(status))
+    return all(statuses[rid]['status'] in ready for rid in ids)

@@ -1,0 +1,1 @@
+"""Kubernetes on Fedora Atomic: Magnum's (vm, fedora-atomic, kubernetes) bay type."""
