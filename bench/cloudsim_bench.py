@@ -274,6 +274,8 @@ def main(argv=None):
     print(f'    ({sdk_n} SDK calls, round-robin: {", ".join(labels)})')
     server_ms = sdk_cpu.server / answered * 1000
     client_ms = sdk_cpu.client / answered * 1000
+    print(f'  simulator CPU per request / openstacksdk client CPU per request: '
+          f'{server_ms / client_ms:.2f}')
     print(f'  simulator capacity for these calls: {1000 / server_ms:.0f} req/s per core; '
           f'openstacksdk needs {client_ms / server_ms:.1f}x the simulator\'s CPU per request, '
           f'so {os.cpu_count()} cores cap the SDK at about '

@@ -1,4 +1,4 @@
-"""An OpenStack API simulator (Keystone v3, Neutron, Nova, Glance, Cinder).
+"""An OpenStack API simulator (Keystone v3, Neutron, Nova, Glance, Cinder, Octavia).
 
 It stands apart from the engine: it imports nothing of bayflow's engine and
 the engine imports nothing of it. Only the CLI (``cloud-sim``, ``demo``) and

@@ -4,7 +4,9 @@ from bayflow.cloudsim import errors
 from bayflow.cloudsim.state import public
 
 LISTED = ('networks', 'subnets', 'routers', 'ports', 'floatingips', 'security_groups',
-          'security_group_rules', 'servers', 'volumes', 'keypairs', 'images', 'flavors')
+          'security_group_rules', 'servers', 'volumes', 'keypairs', 'images', 'flavors',
+          'projects', 'users', 'roles', 'role_assignments', 'loadbalancers', 'listeners',
+          'pools', 'members', 'healthmonitors')
 
 
 def resources(sim, req):

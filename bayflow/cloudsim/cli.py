@@ -51,7 +51,7 @@ def _port(text):
 
 def build_parser():
     parser = _Parser(prog=PROG, description='An OpenStack API simulator (Keystone v3, '
-                     'Neutron, Nova, Glance, Cinder) for demos and tests.')
+                     'Neutron, Nova, Glance, Cinder, Octavia) for demos and tests.')
     parser.add_argument('--host', default='127.0.0.1',
                         help='address to listen on (default 127.0.0.1)')
     parser.add_argument('--port', type=_port, default=0,
@@ -60,13 +60,16 @@ def build_parser():
                         metavar='N', help='added to every API call, after its effect '
                                           'and before its response (default 0)')
     parser.add_argument('--boot-seconds', type=_non_negative(float), default=1.0,
-                        metavar='S', help='server BUILD -> ACTIVE and volume creating -> '
-                                          'available take this long (default 1)')
+                        metavar='S', help='server BUILD -> ACTIVE, volume creating -> '
+                                          'available and load balancer PENDING_CREATE -> '
+                                          'ACTIVE take this long; attach, detach and '
+                                          'load balancer changes a quarter (default 1)')
     parser.add_argument('--clouds-yaml', metavar='PATH',
                         help='write a clouds.yaml with clouds "sim" (demo project) and '
                              '"sim-admin" here')
     parser.add_argument('--state', metavar='FILE',
-                        help='keep the simulated world in FILE across restarts')
+                        help='keep the simulated world in FILE across restarts (an '
+                             'empty FILE starts from the seed data)')
     return parser
 
 

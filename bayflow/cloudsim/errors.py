@@ -56,6 +56,12 @@ def glance(status, message):
                              'code': f'{status} {title}', 'title': title})
 
 
+def octavia(status, message):
+    # Octavia answers through wsme: faultcode Client (4xx) or Server (5xx).
+    return ApiError(status, {'faultcode': 'Client' if status < 500 else 'Server',
+                             'faultstring': message, 'debuginfo': None})
+
+
 def for_service(service, status, message):
     """The service's own error body, for injected faults and generic errors."""
     return {
@@ -64,4 +70,5 @@ def for_service(service, status, message):
         'volume': lambda: cinder(status, message),
         'identity': lambda: keystone(status, message),
         'image': lambda: glance(status, message),
+        'load-balancer': lambda: octavia(status, message),
     }.get(service, lambda: keystone(status, message))()

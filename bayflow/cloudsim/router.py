@@ -8,12 +8,13 @@ _PARAM = re.compile(r'\{(\w+)\}')
 class Request:
     """One parsed HTTP request. ``context`` is the authenticated caller."""
 
-    def __init__(self, method, path, query, headers, body, context=None):
+    def __init__(self, method, path, query, headers, body, context=None, raw=b''):
         self.method = method
         self.path = path
         self.query = query          # dict: name -> list of values (order kept)
         self.headers = headers      # case-insensitive mapping
         self.body = body            # parsed JSON (or None)
+        self.raw = raw              # the body's bytes (image data is not JSON)
         self.context = context      # keystone.Context or None
         self.params = {}
         self.template = None
@@ -48,6 +49,15 @@ class Request:
 class Response:
     def __init__(self, status=200, body=None, headers=None):
         self.status, self.body, self.headers = status, body, headers or {}
+
+
+def as_response(result):
+    """A handler's result (Response, (status, body[, headers]) or body) as a Response."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple):
+        return Response(*result)
+    return Response(200, result)
 
 
 class Router:

@@ -19,14 +19,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from bayflow.cloudsim import errors
-from bayflow.cloudsim.router import Request, Response
+from bayflow.cloudsim.router import Request, Response, as_response
 
 # Path prefix -> service, for error bodies and fault rules.
 SERVICE_PREFIXES = (
     ('/identity', 'identity'), ('/network', 'network'), ('/compute', 'compute'),
-    ('/image', 'image'), ('/volume', 'volume'), ('/_sim', 'admin'),
+    ('/image', 'image'), ('/volume', 'volume'), ('/load-balancer', 'load-balancer'),
+    ('/_sim', 'admin'),
 )
 MUTATING = {'POST', 'PUT', 'PATCH', 'DELETE'}
+MAX_BODY = 256 * 1024 ** 2 + 65536      # image data (Glance's cap here) plus headroom
+_RAW_TYPES = ('application/octet-stream',)     # bodies kept as bytes, not JSON
 
 
 def service_of(path):
@@ -142,6 +145,10 @@ class _Drop(Exception):
     """Close the connection without answering."""
 
 
+class _TooLarge(Exception):
+    """A request body over MAX_BODY: answered 413, the connection closed."""
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'bayflow-cloudsim'
@@ -159,7 +166,23 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     def _read_body(self):
+        """The body, by Content-Length or chunked (a streamed image upload)."""
+        if (self.headers.get('Transfer-Encoding') or '').lower() == 'chunked':
+            chunks, total = [], 0
+            while True:
+                size = int(self.rfile.readline(65537).split(b';')[0].strip() or b'0', 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b'\r\n', b'\n', b''):
+                        pass            # trailers
+                    return b''.join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise _TooLarge()
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
         length = int(self.headers.get('Content-Length') or 0)
+        if length > MAX_BODY:
+            raise _TooLarge()
         return self.rfile.read(length) if length else b''
 
     def _handle(self):
@@ -170,7 +193,14 @@ class Handler(BaseHTTPRequestHandler):
         path = split.path.rstrip('/') or '/'
         method = self.command
         service = service_of(path)
-        raw = self._read_body()
+        try:
+            raw = self._read_body()
+        except _TooLarge:
+            self.close_connection = True
+            err = errors.for_service(service, 413, 'The request body is too large.')
+            sim.calls.record(method, path, path, 413, request_id)
+            self._send(Response(err.status, err.body), request_id, method)
+            return
         template = path
         try:
             rules = [] if service == 'admin' else sim.faults.match(method, path)
@@ -215,7 +245,8 @@ class Handler(BaseHTTPRequestHandler):
         handler, params, template, svc, needs_auth = found
         try:
             body = None
-            if raw:
+            ctype = (self.headers.get('Content-Type') or '').split(';')[0].strip().lower()
+            if raw and ctype not in _RAW_TYPES:
                 try:
                     body = json.loads(raw)
                 except ValueError:
@@ -225,13 +256,13 @@ class Handler(BaseHTTPRequestHandler):
             if svc == 'admin' and not _is_loopback(self.client_address[0]):
                 raise errors.keystone(403, 'The simulator admin API is loopback-only.')
             context = sim.authenticate(headers, svc) if needs_auth else None
-            request = Request(method, path, query_args, headers, body, context)
+            request = Request(method, path, query_args, headers, body, context, raw)
             request.params, request.template = params, template
             request.build_error = any(r.build_error for r in rules)
             sim.state.advance()
             with sim.state.lock:
                 result = handler(sim, request, **params)
-            response = _as_response(result)
+            response = as_response(result)
         except errors.ApiError as exc:
             response = Response(exc.status, exc.body, exc.headers)
         except Exception as exc:    # a simulator bug must still answer, as a 500
@@ -270,14 +301,6 @@ class Handler(BaseHTTPRequestHandler):
         if payload and method != 'HEAD':
             self._headers_buffer.append(payload)
         self.flush_headers()
-
-
-def _as_response(result):
-    if isinstance(result, Response):
-        return result
-    if isinstance(result, tuple):
-        return Response(*result)
-    return Response(200, result)
 
 
 def _is_loopback(host):

@@ -4,13 +4,14 @@ import logging
 import threading
 import time
 
-from bayflow.cloudsim import admin, cinder, errors, glance, keystone, neutron, nova
+from bayflow.cloudsim import (
+    admin, cinder, errors, glance, keystone, neutron, nova, octavia)
 from bayflow.cloudsim.router import Router
 from bayflow.cloudsim.server import Calls, Faults, HTTPServer
 from bayflow.cloudsim.state import State
 
 LOG = logging.getLogger(__name__)
-SERVICES = (keystone, neutron, nova, glance, cinder, admin)
+SERVICES = (keystone, neutron, nova, glance, cinder, octavia, admin)
 
 
 class Simulator:
@@ -91,6 +92,9 @@ class Simulator:
         if token is None:
             raise errors.for_service(service, 401,
                                      'The request you have made requires authentication.')
+        if token['project_id'] is None and service != 'identity':
+            raise errors.for_service(service, 403, 'An unscoped token cannot be used here: '
+                                                   'scope it to a project.')
         return keystone.Context(token)
 
     def expire_tokens(self):

@@ -1,10 +1,11 @@
 """Neutron v2.0: networks, subnets (IPAM), ports, routers, floating IPs,
 security groups, tags, quotas, filters, sorting and pagination.
 
-Modules: ``base`` (errors, resource kinds, helpers, quotas, IPAM, rendering),
-``networks`` (networks, subnets, DHCP ports), ``ports``, ``secgroups``,
-``l3`` (routers, floating IPs) and ``api`` (HTTP handlers: CRUD, listing,
-tags, quotas, discovery).
+Modules: ``base`` (errors, resource kinds, helpers, quotas, rendering),
+``ipam`` (addresses and port primitives), ``networks`` (networks, subnets,
+DHCP ports), ``ports``, ``secgroups``, ``l3`` (routers, floating IPs),
+``admin_attrs`` (provider networks, HA and DVR routers: what admins see and
+set) and ``api`` (HTTP handlers: CRUD, listing, tags, quotas, discovery).
 
 The rules are those of ``spec/openstack-api-reference.md`` sections 2.2 and
 5; messages and error types are neutron-lib's (``NeutronError`` bodies).
@@ -49,7 +50,9 @@ def seed(state):
     """External network ``public`` (admin project) with ``public-subnet``."""
     ctx = _Ctx(state.project_id('admin'), True)
     _create_network(state, ctx, {'name': 'public', 'router:external': True,
-                                 'shared': False, 'mtu': EXTERNAL_MTU}, rid=PUBLIC_NET_ID)
+                                 'shared': False, 'mtu': EXTERNAL_MTU,
+                                 'provider:network_type': 'flat',
+                                 'provider:physical_network': 'public'}, rid=PUBLIC_NET_ID)
     _create_subnet(state, ctx, {
         'network_id': PUBLIC_NET_ID, 'name': 'public-subnet', 'cidr': '172.24.4.0/24',
         'ip_version': 4, 'gateway_ip': '172.24.4.1', 'enable_dhcp': False,

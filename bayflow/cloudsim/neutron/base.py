@@ -1,11 +1,9 @@
 """Neutron building blocks: constants, errors, resource kinds, helpers,
-quotas, IPAM, rendering and the port primitives every part uses."""
+quotas and rendering (addresses and port primitives are in ``ipam``)."""
 
 import ipaddress
-import random
 
 from bayflow.cloudsim import errors
-from bayflow.cloudsim.errors import ApiError
 from bayflow.cloudsim.state import isotime, new_id
 
 
@@ -26,7 +24,6 @@ L3_OWNERS = (OWNER_RIF, OWNER_GW, OWNER_FIP, 'network:router_interface_distribut
 
 MAX_TAGS, MAX_TAG_LEN = 50, 255
 
-WINDOW = 1000       # IPAM picks randomly among the first 1000 free addresses
 
 TENANT_MTU, EXTERNAL_MTU = 1450, 1500
 
@@ -44,8 +41,12 @@ PORT_PROTOCOLS = {6, 17, 33, 132, 136}
 
 ICMP_PROTOCOLS = {1, 58}
 
-BINDING_ADMIN_ONLY = ('binding:host_id', 'binding:profile', 'binding:vif_details',
-                      'binding:vif_type')
+# Attributes only an admin sees: provider networks, HA and DVR routers, bindings.
+ADMIN_ONLY = {'networks': ('provider:network_type', 'provider:physical_network',
+                           'provider:segmentation_id'),
+              'routers': ('ha', 'distributed'),
+              'ports': ('binding:host_id', 'binding:profile', 'binding:vif_details',
+                        'binding:vif_type')}
 
 
 def _err(status, type_, message):
@@ -96,13 +97,16 @@ _COMMON_POST = ('name', 'description', 'project_id', 'tenant_id', 'tags')
 
 NETWORKS = Kind('network', 'networks', 'networks', 'NetworkNotFound',
                 'Network {} could not be found.',
-                ('name', 'admin_state_up', 'status', 'shared', 'router:external', 'mtu'),
+                ('name', 'admin_state_up', 'status', 'shared', 'router:external', 'mtu')
+                + ADMIN_ONLY['networks'],
                 _COMMON_POST + ('admin_state_up', 'shared', 'router:external', 'mtu',
-                                'port_security_enabled', 'availability_zone_hints'),
+                                'port_security_enabled', 'availability_zone_hints')
+                + ADMIN_ONLY['networks'],
                 ('name', 'description', 'admin_state_up', 'shared', 'router:external',
-                 'mtu', 'port_security_enabled'),
+                 'mtu', 'port_security_enabled') + ADMIN_ONLY['networks'],
                 bools=('admin_state_up', 'shared', 'router:external',
-                       'port_security_enabled', 'l2_adjacency'), ints=('mtu',))
+                       'port_security_enabled', 'l2_adjacency'),
+                ints=('mtu', 'provider:segmentation_id'))
 
 SUBNETS = Kind('subnet', 'subnets', 'subnets', 'SubnetNotFound',
                'Subnet {} could not be found.',
@@ -131,11 +135,12 @@ PORTS = Kind('port', 'ports', 'ports', 'PortNotFound', 'Port {} could not be fou
 
 ROUTERS = Kind('router', 'routers', 'routers', 'RouterNotFound',
                'Router {} could not be found',
-               ('name', 'admin_state_up'),
+               ('name', 'admin_state_up') + ADMIN_ONLY['routers'],
                _COMMON_POST + ('admin_state_up', 'external_gateway_info',
-                               'availability_zone_hints'),
-               ('name', 'description', 'admin_state_up', 'external_gateway_info', 'routes'),
-               bools=('admin_state_up',))
+                               'availability_zone_hints') + ADMIN_ONLY['routers'],
+               ('name', 'description', 'admin_state_up', 'external_gateway_info', 'routes')
+               + ADMIN_ONLY['routers'],
+               bools=('admin_state_up',) + ADMIN_ONLY['routers'])
 
 FLOATINGIPS = Kind('floatingip', 'floatingips', 'floatingips', 'FloatingIPNotFound',
                    'Floating IP {} could not be found',
@@ -362,139 +367,6 @@ def _check_quota(state, project_id, resource, count=1):
         raise _err(409, 'OverQuota', f"Quota exceeded for resources: ['{resource}'].")
 
 
-def _pool_ranges(subnet):
-    return [(int(ipaddress.IPv4Address(p['start'])), int(ipaddress.IPv4Address(p['end'])))
-            for p in subnet['allocation_pools']]
-
-
-def _dotted(ip):
-    return f'{ip >> 24}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}'
-
-
-def _take_random(subnet, owner):
-    """A random free address among (about) the first WINDOW free ones, or None.
-
-    Every one of the first WINDOW free addresses of the pools lies in their
-    first WINDOW + len(used) addresses: sample that prefix (cheap), and fall
-    back to a scan when the prefix is crowded."""
-    used = subnet['_used']
-    ranges = _pool_ranges(subnet)
-    prefix = min(sum(end - start + 1 for start, end in ranges), WINDOW + len(used))
-    for _ in range(16):
-        index = random.randrange(prefix) if prefix > 0 else 0
-        for start, end in ranges:
-            if index <= end - start:
-                address = _dotted(start + index)
-                break
-            index -= end - start + 1
-        else:
-            break
-        if address not in used:
-            used[address] = owner
-            return address
-    candidates = []
-    for start, end in ranges:
-        ip = start
-        while ip <= end and len(candidates) < WINDOW:
-            text = _dotted(ip)
-            if text not in used:
-                candidates.append(text)
-            ip += 1
-        if len(candidates) >= WINDOW:
-            break
-    if not candidates:
-        return None
-    address = random.choice(candidates)
-    used[address] = owner
-    return address
-
-
-def _release(state, fixed_ips):
-    subnets = state.tables['subnets']
-    for fixed in fixed_ips:
-        subnet = subnets.get(fixed['subnet_id'])
-        if subnet:
-            subnet['_used'].pop(fixed['ip_address'], None)
-
-
-def _check_ip_in_subnet(subnet, address):
-    """True when ``address`` may be assigned on ``subnet`` (not net/broadcast)."""
-    net = ipaddress.ip_network(subnet['cidr'])
-    ip = ipaddress.ip_address(address)
-    if ip.version != net.version or ip not in net:
-        return False
-    if net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
-        return False
-    return True
-
-
-def _network_subnets(state, net, version=None):
-    subnets = state.tables['subnets']
-    return [subnets[s] for s in net['subnets']
-            if s in subnets and (version is None or subnets[s]['ip_version'] == version)]
-
-
-def _allocate(state, net, requested, owner, device_owner=''):
-    """Fixed IPs for a port: ``requested`` None means one automatic IPv4 address.
-
-    Raises Neutron's errors, leaving nothing allocated."""
-    out = []
-    try:
-        if requested is None:
-            v4 = _network_subnets(state, net, 4)
-            if not v4:
-                return out
-            for subnet in v4:
-                address = _take_random(subnet, owner)
-                if address:
-                    out.append({'subnet_id': subnet['id'], 'ip_address': address})
-                    return out
-            raise _no_ip(net['id'])
-        if not isinstance(requested, list):
-            raise _attr_invalid('fixed_ips', f"Invalid data format for fixed IP: "
-                                             f"'{requested}'")
-        subnets = state.tables['subnets']
-        for fixed in requested:
-            if not isinstance(fixed, dict) or set(fixed) - {'subnet_id', 'ip_address'}:
-                raise _attr_invalid('fixed_ips', f"Invalid data format for fixed IP: "
-                                                 f"'{fixed}'")
-            subnet_id, address = fixed.get('subnet_id'), fixed.get('ip_address')
-            if address is not None:
-                address = str(_ip(address, 'fixed_ips'))
-            if subnet_id:
-                subnet = subnets.get(subnet_id) if isinstance(subnet_id, str) else None
-                if subnet is None:
-                    raise SUBNETS.not_found(subnet_id)
-                if subnet['network_id'] != net['id']:
-                    raise _invalid(f"Failed to create port on network {net['id']}, "
-                                   f"because fixed_ips included invalid subnet {subnet_id}")
-                if address is not None and not _check_ip_in_subnet(subnet, address):
-                    raise _err(400, 'InvalidIpForSubnet', f'IP address {address} is not a '
-                               'valid IP for the specified subnet.')
-            elif address is not None:
-                subnet = next((s for s in _network_subnets(state, net)
-                               if _check_ip_in_subnet(s, address)), None)
-                if subnet is None:
-                    raise _err(400, 'InvalidIpForNetwork', f'IP address {address} is not '
-                               'a valid IP for any of the subnets on the specified network.')
-            else:
-                raise _invalid('IP allocation requires subnet_id or ip_address')
-            if address is not None:
-                if address in subnet['_used']:
-                    raise _err(409, 'IpAddressInUse', f"Unable to complete operation for "
-                               f"network {net['id']}. The IP address {address} is in use.")
-                subnet['_used'][address] = owner
-            else:
-                address = _take_random(subnet, owner)
-                if address is None:
-                    raise _no_ip(net['id'])
-            out.append({'subnet_id': subnet['id'], 'ip_address': address})
-        return out
-    except ApiError:
-        _release(state, out)
-        raise
-
-
 _KNOWN = {}     # table -> every attribute the API shows (filled below)
 
 
@@ -509,78 +381,12 @@ def render(state, kind, item, ctx=None, fields=None):
         out['port_details'] = None if port is None else {
             k: port[k] for k in ('name', 'network_id', 'mac_address', 'admin_state_up',
                                  'status', 'device_id', 'device_owner')}
-    elif kind is PORTS and ctx is not None and not ctx.is_admin:
-        for key in BINDING_ADMIN_ONLY:
+    if ctx is not None and not ctx.is_admin:
+        for key in ADMIN_ONLY.get(kind.table, ()):
             out.pop(key, None)
     if fields:
         out = {k: v for k, v in out.items() if k in fields}
     return out
-
-
-def _mac():
-    return 'fa:16:3e:%02x:%02x:%02x' % tuple(random.randrange(256) for _ in range(3))
-
-
-def _new_port(state, net, project_id, fixed_ips, name='', device_id='', device_owner='',
-              status='DOWN', security_groups=None, port_id=None, **extra):
-    port = _std(project_id, name)
-    if port_id:
-        port['id'] = port_id
-    port.update({'network_id': net['id'], 'admin_state_up': True, 'mac_address': _mac(),
-                 'fixed_ips': fixed_ips, 'device_id': device_id,
-                 'device_owner': device_owner, 'status': status,
-                 'security_groups': list(security_groups or []),
-                 'port_security_enabled': net.get('port_security_enabled', True),
-                 'allowed_address_pairs': [], 'binding:host_id': '',
-                 'binding:vif_type': 'unbound', 'binding:vnic_type': 'normal',
-                 'binding:profile': {}, 'binding:vif_details': {}})
-    port.update(extra)
-    state.tables['ports'][port['id']] = port
-    return port
-
-
-def _bind(port, host):
-    port['binding:host_id'] = host
-    if host:
-        port['binding:vif_type'] = 'ovs'
-        port['binding:vif_details'] = {'port_filter': True, 'ovs_hybrid_plug': False}
-    else:
-        port['binding:vif_type'] = 'unbound'
-        port['binding:vif_details'] = {}
-    _set_port_status(port)
-
-
-def _set_port_status(port):
-    owner = port['device_owner']
-    if owner == OWNER_FIP:
-        port['status'] = 'N/A'
-    elif owner.startswith('network:'):
-        port['status'] = 'ACTIVE'
-    elif port['binding:host_id'] and port['device_id'] and port['admin_state_up']:
-        port['status'] = 'ACTIVE'
-    else:
-        port['status'] = 'DOWN'
-
-
-def _remove_port(state, port):
-    """Delete a port: its addresses, floating IP associations, router links."""
-    for fip in state.tables['floatingips'].values():
-        if fip['port_id'] == port['id']:
-            _disassociate(fip)
-    _release(state, port['fixed_ips'])
-    router = state.tables['routers'].get(port['device_id'])
-    if router and port['id'] in router.get('_interfaces', ()):
-        router['_interfaces'].remove(port['id'])
-    net = state.tables['networks'].get(port['network_id'])
-    if net and net.get('_dhcp_port') == port['id']:
-        net.pop('_dhcp_port')
-    state.tables['ports'].pop(port['id'], None)
-
-
-def _disassociate(fip):
-    fip.update({'port_id': None, 'fixed_ip_address': None, 'router_id': None,
-                'status': 'DOWN'})
-    _touch(fip)
 
 
 _STD_KEYS = ('id', 'name', 'description', 'project_id', 'tenant_id', 'tags', 'created_at',
@@ -590,7 +396,7 @@ _KNOWN.update({
     'networks': set(_STD_KEYS) | {'admin_state_up', 'shared', 'router:external', 'mtu',
                                   'status', 'subnets', 'port_security_enabled',
                                   'availability_zone_hints', 'availability_zones',
-                                  'l2_adjacency'},
+                                  'l2_adjacency', *ADMIN_ONLY['networks']},
     'subnets': set(_STD_KEYS) | {'network_id', 'cidr', 'ip_version', 'gateway_ip',
                                  'allocation_pools', 'dns_nameservers', 'host_routes',
                                  'enable_dhcp', 'ipv6_address_mode', 'ipv6_ra_mode',
@@ -601,7 +407,8 @@ _KNOWN.update({
                                'binding:host_id', 'binding:vif_type', 'binding:vnic_type',
                                'binding:profile', 'binding:vif_details'},
     'routers': set(_STD_KEYS) | {'admin_state_up', 'status', 'external_gateway_info',
-                                 'routes', 'availability_zone_hints', 'availability_zones'},
+                                 'routes', 'availability_zone_hints', 'availability_zones',
+                                 *ADMIN_ONLY['routers']},
     'floatingips': (set(_STD_KEYS) - {'name'}) | {
         'floating_network_id', 'floating_ip_address', 'fixed_ip_address', 'port_id',
         'router_id', 'status', 'port_details'},

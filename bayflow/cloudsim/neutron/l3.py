@@ -5,10 +5,12 @@ import ipaddress
 from bayflow.cloudsim.errors import ApiError
 from bayflow.cloudsim.state import new_id
 from bayflow.cloudsim.neutron.base import (
-    NETWORKS, OWNER_FIP, OWNER_GW, OWNER_RIF, PORTS, ROUTERS, SUBNETS, _allocate,
-    _attr_invalid, _bad, _bind, _bool, _check_owner, _check_quota, _copy, _disassociate, _err,
-    _get, _http400, _ip, _network_subnets, _new_port, _policy, _project, _release,
-    _remove_port, _std, _string, _tags_of, _touch)
+    NETWORKS, OWNER_FIP, OWNER_GW, OWNER_RIF, PORTS, ROUTERS, SUBNETS, _attr_invalid, _bad,
+    _bool, _check_owner, _check_quota, _copy, _err, _get, _http400, _ip, _policy, _project,
+    _std, _string, _tags_of, _touch)
+from bayflow.cloudsim.neutron import admin_attrs
+from bayflow.cloudsim.neutron.ipam import (
+    _allocate, _bind, _disassociate, _network_subnets, _new_port, _release, _remove_port)
 
 
 def _create_router(state, ctx, data):
@@ -23,7 +25,8 @@ def _create_router(state, ctx, data):
                                            'admin_state_up'),
                    'status': 'ACTIVE', 'external_gateway_info': None, 'routes': [],
                    'availability_zone_hints': list(hints), 'availability_zones': ['nova'],
-                   'tags': _tags_of(data), '_interfaces': [], '_gw_port': None})
+                   'tags': _tags_of(data), '_interfaces': [], '_gw_port': None,
+                   **admin_attrs.router_modes(ctx, data)})
     _check_quota(state, project_id, 'router')
     info = data.get('external_gateway_info')
     if info:
@@ -132,6 +135,7 @@ def _validate_routes(state, router, routes):
 
 
 def _update_router(state, ctx, router, data):
+    admin_attrs.update_router_modes(ctx, router, data)
     if 'routes' in data:
         routes = _validate_routes(state, router, data['routes'] or [])
     if 'external_gateway_info' in data:

@@ -6,8 +6,10 @@ from bayflow.cloudsim.state import new_id
 from bayflow.cloudsim.neutron.base import (
     AUTO_DELETE_OWNERS, EXTERNAL_MTU, NETWORKS, OWNER_DHCP, OWNER_GW, TENANT_MTU,
     _attr_invalid, _bad, _bool, _check_quota, _err, _get, _http400, _int, _invalid, _ip,
-    _network_subnets, _new_port, _policy, _project, _release, _remove_port, _std, _string,
-    _tags_of, _take_random, _touch)
+    _policy, _project, _std, _string, _tags_of, _touch)
+from bayflow.cloudsim.neutron import admin_attrs
+from bayflow.cloudsim.neutron.ipam import (
+    _network_subnets, _new_port, _release, _remove_port, _take_random)
 from bayflow.cloudsim.neutron.secgroups import ensure_default_security_group
 
 
@@ -28,7 +30,9 @@ def _create_network(state, ctx, data, rid=None):
         raise _err(404, 'AvailabilityZoneNotFound',
                    f'AvailabilityZone {hints} could not be found.')
     tags = _tags_of(data)
+    segment = admin_attrs.provider(state, ctx, data)
     _check_quota(state, project_id, 'network')
+    net.update(segment)
     net.update({'admin_state_up': _bool(data.get('admin_state_up', True), 'admin_state_up'),
                 'shared': shared, 'router:external': external, 'mtu': mtu,
                 'status': 'ACTIVE', 'subnets': [],
@@ -44,6 +48,7 @@ def _create_network(state, ctx, data, rid=None):
 
 
 def _update_network(state, ctx, net, data):
+    admin_attrs.refuse_provider_update(data)
     for key in ('shared', 'router:external'):
         if key in data and not ctx.is_admin:
             raise _policy(f'update_network:{key}')

@@ -5,9 +5,11 @@ import ipaddress
 from bayflow.cloudsim.errors import ApiError
 from bayflow.cloudsim.state import new_id
 from bayflow.cloudsim.neutron.base import (
-    L3_OWNERS, NETWORKS, OWNER_FIP, PORTS, SECURITY_GROUPS, _Ctx, _allocate, _attr_invalid,
-    _bind, _bool, _check_keys, _check_quota, _err, _get, _http400, _invalid, _mac, _new_port,
-    _policy, _project, _release, _remove_port, _set_port_status, _string, _tags_of, _touch)
+    L3_OWNERS, NETWORKS, OWNER_FIP, PORTS, SECURITY_GROUPS, _Ctx, _attr_invalid, _bool,
+    _check_keys, _check_quota, _err, _get, _http400, _invalid, _policy, _project, _string,
+    _tags_of, _touch)
+from bayflow.cloudsim.neutron.ipam import (
+    _allocate, _bind, _mac, _new_port, _release, _remove_port, _set_port_status)
 from bayflow.cloudsim.neutron.secgroups import ensure_default_security_group
 
 

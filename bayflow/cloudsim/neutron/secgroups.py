@@ -4,7 +4,8 @@ import ipaddress
 
 from bayflow.cloudsim.neutron.base import (
     ICMP_PROTOCOLS, PORT_PROTOCOLS, PROTOCOLS, SECURITY_GROUPS, _attr_invalid, _bool,
-    _check_owner, _check_quota, _err, _get, _http400, _project, _std, _string, _tags_of, _touch)
+    _check_owner, _check_quota, _err, _get, _http400, _project, _std, _string, _tags_of,
+    _touch)
 
 
 def find_security_group(state, project_id, name_or_id):

@@ -73,6 +73,45 @@ def sim_admin(sim):
     return Admin()
 
 
+class Raw:
+    """Raw HTTP to one service of the simulator with an SDK connection's token,
+    for what the SDK does not show: status codes, headers, error bodies.
+
+    ``sim`` is the simulator or its URL; ``prefix`` the service's path
+    (``/network/v2.0``); ``version`` an ``OpenStack-API-Version`` value
+    (``compute 2.96``) sent on every call.
+    """
+
+    def __init__(self, sim, conn, prefix='', version=None):
+        self.base = getattr(sim, 'url', sim) + prefix
+        self.headers = {'X-Auth-Token': conn.session.get_token(),
+                        'Accept': 'application/json'}
+        if version:
+            self.headers['OpenStack-API-Version'] = version
+
+    def __call__(self, method, path, headers=None, **kwargs):
+        return requests.request(method, self.base + path,
+                                headers={**self.headers, **(headers or {})},
+                                timeout=30, **kwargs)
+
+    def _json(self, method, path, status, body=None):
+        response = self(method, path, json=body)
+        assert response.status_code == status, response.text
+        return response.json() if response.content else None
+
+    def get(self, path, status=200):
+        return self._json('GET', path, status)
+
+    def post(self, path, body, status=201):
+        return self._json('POST', path, status, body)
+
+    def put(self, path, body, status=200):
+        return self._json('PUT', path, status, body)
+
+    def delete(self, path, status=204):
+        return self._json('DELETE', path, status)
+
+
 def _sdist(requirement, member_filter, name):
     """Extract matching members of a PyPI sdist into the cache (once)."""
     target = os.path.join(CACHE, name)

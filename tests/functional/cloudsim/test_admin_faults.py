@@ -9,7 +9,9 @@ import requests
 from bayflow.cloudsim import server
 
 LISTED = ('networks', 'subnets', 'routers', 'ports', 'floatingips', 'security_groups',
-          'security_group_rules', 'servers', 'volumes', 'keypairs', 'images', 'flavors')
+          'security_group_rules', 'servers', 'volumes', 'keypairs', 'images', 'flavors',
+          'projects', 'users', 'roles', 'role_assignments', 'loadbalancers', 'listeners',
+          'pools', 'members', 'healthmonitors')
 # The fields each listed type must show (reference: the admin endpoint
 # section, "where the type has them").
 FIELDS = {
@@ -25,6 +27,15 @@ FIELDS = {
     'keypairs': ('name',),
     'images': ('id', 'project_id', 'name', 'tags', 'status'),
     'flavors': ('id', 'name', 'description'),
+    'projects': ('id', 'name', 'domain_id', 'enabled'),
+    'users': ('id', 'name', 'domain_id', 'enabled', 'default_project_id'),
+    'roles': ('id', 'name'),
+    'role_assignments': ('project_id', 'user_id', 'role_id'),
+    'loadbalancers': ('id', 'project_id', 'name', 'provisioning_status', 'vip_port_id'),
+    'listeners': ('id', 'project_id', 'name', 'provisioning_status', 'protocol_port'),
+    'pools': ('id', 'project_id', 'name', 'provisioning_status'),
+    'members': ('id', 'project_id', 'address', 'provisioning_status'),
+    'healthmonitors': ('id', 'project_id', 'type', 'provisioning_status'),
 }
 
 

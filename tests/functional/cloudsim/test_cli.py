@@ -1,6 +1,7 @@
 """``bayflow cloud-sim`` / ``python -m bayflow.cloudsim`` as a real process,
 and the Python API that runs it (SimProcess)."""
 
+import json
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import requests
 import yaml
 
-from bayflow.cloudsim import SimProcess, cli
+from bayflow.cloudsim import SimProcess, Simulator, cli
 
 LINE = re.compile(r'^cloud-sim listening on (http://127\.0\.0\.1:(\d+)) '
                   r'\(auth_url (http://127\.0\.0\.1:\d+/identity)\)$')
@@ -103,6 +104,36 @@ def test_corrupt_state_file_is_refused(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith('cloud-sim: error: argument --state: cannot load')
+
+
+@pytest.mark.parametrize('content', ['', '{}'])
+def test_empty_state_file_starts_with_the_seed(tmp_path, content):
+    state = tmp_path / 'state.json'
+    state.write_text(content)
+    with Simulator(boot_seconds=0.1, state_file=str(state)) as sim:
+        conn = _connect(sim)
+        assert conn.compute.find_keypair('testkey', ignore_missing=False)
+        assert _connect(sim, 'sim-admin').identity.find_user('demo', ignore_missing=False)
+    assert json.loads(state.read_text())['users']
+
+
+def test_state_saved_before_roles_existed_is_upgraded(tmp_path):
+    """A round-one save: users carry _project_id/_is_admin, no role tables."""
+    state = tmp_path / 'state.json'
+    with Simulator(state_file=str(state)):
+        pass
+    data = json.loads(state.read_text())
+    for user in data['users'].values():
+        user['_project_id'] = user.pop('default_project_id')
+        user['_is_admin'] = user['name'] == 'admin'
+    del data['roles'], data['role_assignments']
+    state.write_text(json.dumps(data))
+    with Simulator(state_file=str(state)) as sim:
+        admin = _connect(sim, 'sim-admin')
+        demo = admin.identity.find_user('demo', ignore_missing=False)
+        (assignment,) = admin.identity.role_assignments(user_id=demo.id)
+        assert assignment.role['id'] == admin.identity.find_role('member').id
+        assert _connect(sim).compute.find_keypair('testkey')
 
 
 def test_state_file_round_trip(tmp_path):

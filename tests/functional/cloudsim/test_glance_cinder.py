@@ -6,6 +6,8 @@ import openstack
 import pytest
 import requests
 
+from tests.functional.cloudsim.conftest import Raw
+
 # Key sets of Glance's api-ref samples (image-show-response.json) and of
 # Cinder's volume detail view (cinder/api/v2/views/volumes.py, v3 additions).
 GLANCE_IMAGE_KEYS = {
@@ -24,9 +26,7 @@ SEEDED = {'fedora-21-atomic-5': 'fedora-atomic', 'fedora-23-atomic': 'fedora-ato
 
 def _raw(conn, method, path, **kw):
     """A raw call with the connection's token (path relative to the sim URL)."""
-    headers = {'X-Auth-Token': conn.auth_token, **kw.pop('headers', {})}
-    base = conn.session.auth.auth_url.rsplit('/identity', 1)[0]
-    return requests.request(method, base + path, headers=headers, timeout=30, **kw)
+    return Raw(conn.session.auth.auth_url.rsplit('/identity', 1)[0], conn)(method, path, **kw)
 
 
 def _vol_path(conn, suffix=''):
@@ -375,8 +375,7 @@ def test_volume_attached_by_nova(conn, admin_conn):
     server = conn.compute.wait_for_server(server, interval=0.05, wait=10)
     volume = _wait(conn, conn.block_storage.create_volume(size=1), 'available')
     conn.compute.create_volume_attachment(server, volume_id=volume.id)
-    volume = conn.block_storage.get_volume(volume)
-    assert volume.status == 'in-use'
+    volume = _wait(conn, volume, 'in-use')
     (attachment,) = volume.attachments
     assert attachment['server_id'] == server.id and attachment['volume_id'] == volume.id
     assert attachment['host_name'] is None              # admin only

@@ -54,7 +54,8 @@ def test_token_body(sim):
     assert token['expires_at'].endswith('Z') and token['expires_at'] > token['issued_at']
     assert {r['name'] for r in token['roles']} >= {'member', 'reader'}
     catalog = {s['type']: s for s in token['catalog']}
-    assert set(catalog) == {'identity', 'network', 'compute', 'image', 'block-storage'}
+    assert set(catalog) == {'identity', 'network', 'compute', 'image', 'block-storage',
+                            'load-balancer'}
     public = {t: [e['url'] for e in s['endpoints'] if e['interface'] == 'public']
               for t, s in catalog.items()}
     project = token['project']['id']
@@ -62,7 +63,8 @@ def test_token_body(sim):
                       'network': [f'{sim.url}/network'],
                       'compute': [f'{sim.url}/compute/v2.1'],
                       'image': [f'{sim.url}/image'],
-                      'block-storage': [f'{sim.url}/volume/v3/{project}']}
+                      'block-storage': [f'{sim.url}/volume/v3/{project}'],
+                      'load-balancer': [f'{sim.url}/load-balancer']}
     for service in token['catalog']:
         for endpoint in service['endpoints']:
             assert endpoint['region'] == endpoint['region_id'] == 'RegionOne'

@@ -12,6 +12,7 @@ import requests
 from openstack import exceptions as sdk_exc
 
 from bayflow.cloudsim import neutron
+from tests.functional.cloudsim.conftest import Raw
 
 REQUIRED_EXTENSIONS = (
     'external-net', 'router', 'standard-attr-tag', 'security-group', 'quotas',
@@ -37,28 +38,14 @@ def fails(exc_cls, type_, message, fn, *args, **kwargs):
     return err
 
 
-class Raw:
-    """Raw HTTP to the simulator's Neutron with an SDK connection's token."""
-
-    def __init__(self, sim, conn):
-        self.base = f'{sim.url}/network/v2.0'
-        self.headers = {'X-Auth-Token': conn.session.get_token(),
-                        'Accept': 'application/json'}
-
-    def __call__(self, method, path, **kwargs):
-        return requests.request(method, self.base + path, headers=self.headers,
-                                timeout=10, **kwargs)
-
-
-
 @pytest.fixture
 def raw(sim, conn):
-    return Raw(sim, conn)
+    return Raw(sim, conn, '/network/v2.0')
 
 
 @pytest.fixture
 def raw_admin(sim, admin_conn):
-    return Raw(sim, admin_conn)
+    return Raw(sim, admin_conn, '/network/v2.0')
 
 
 @pytest.fixture
@@ -337,7 +324,7 @@ def test_fixed_ip_outside_subnet_is_400(conn):
 
 
 def test_fixed_ip_in_use_is_409(conn):
-    net, subnet = make_net(conn)
+    net, subnet = make_net(conn, enable_dhcp=False)     # no DHCP port on a random IP
     port = conn.network.create_port(network_id=net.id,
                                     fixed_ips=[{'ip_address': '10.0.0.50'}])
     assert port.fixed_ips == [{'subnet_id': subnet.id, 'ip_address': '10.0.0.50'}]
@@ -504,7 +491,7 @@ def test_interface_by_subnet_uses_the_gateway_ip(conn):
 
 
 def test_interface_by_port(conn):
-    net, subnet = make_net(conn)
+    net, subnet = make_net(conn, enable_dhcp=False)     # no DHCP port on a random IP
     port = conn.network.create_port(network_id=net.id, fixed_ips=[{'ip_address':
                                                                    '10.0.0.10'}])
     router = conn.network.create_router(name='r')
@@ -979,7 +966,7 @@ def test_port_security_rules(conn):
 
 
 def test_port_fixed_ip_update_and_mac_in_use(conn, admin_conn):
-    net, subnet = make_net(conn)
+    net, subnet = make_net(conn, enable_dhcp=False)     # no DHCP port on a random IP
     port = conn.network.create_port(network_id=net.id,
                                     fixed_ips=[{'ip_address': '10.0.0.30'}])
     port = conn.network.update_port(port, fixed_ips=[{'ip_address': '10.0.0.31'}])

@@ -10,7 +10,7 @@ so a missing advertised field always fails.
 import pytest
 import requests
 
-from tests.functional.cloudsim.conftest import shape_diff
+from tests.functional.cloudsim.conftest import Raw, shape_diff
 
 # field -> the extension (alias) that would add it; none of them is advertised.
 NOT_ADVERTISED = {
@@ -23,8 +23,7 @@ NOT_ADVERTISED = {
     'segment_id': 'segment', 'dns_publish_fixed_ip': 'subnet-dns-publish-fixed-ip',
     'service_types': 'subnet-service-types',
     # routers
-    'distributed': 'dvr', 'flavor_id': 'l3-flavors', 'ha': 'l3-ha',
-    'service_type_id': 'router-service-type',
+    'flavor_id': 'l3-flavors', 'service_type_id': 'router-service-type',
     'conntrack_helpers': 'expose-l3-conntrack-helper',
     # ports
     'data_plane_status': 'data-plane-status', 'dns_assignment': 'dns-integration',
@@ -44,7 +43,10 @@ NOT_ADVERTISED = {
 NETWORK_IGNORE = ('dns_domain', 'ipv4_address_scope', 'ipv6_address_scope', 'pvlan', 'qinq',
                   'vlan_transparent', 'qos_policy_id', 'is_default')
 SUBNET_IGNORE = ('segment_id', 'dns_publish_fixed_ip', 'service_types')
-ROUTER_IGNORE = ('distributed', 'flavor_id', 'ha', 'service_type_id', 'conntrack_helpers')
+ROUTER_IGNORE = ('flavor_id', 'service_type_id', 'conntrack_helpers')
+# what only an admin sees (the provider, l3-ha and dvr extensions are advertised)
+ADMIN_ONLY = ('provider:network_type', 'provider:physical_network',
+              'provider:segmentation_id', 'ha', 'distributed')
 PORT_IGNORE = ('data_plane_status', 'dns_assignment', 'dns_domain', 'dns_name',
                'extra_dhcp_opts', 'ip_allocation', 'qos_network_policy_id', 'qos_policy_id',
                'propagate_uplink_status', 'pvlan_type', 'pvlan_community',
@@ -56,33 +58,9 @@ SG_IGNORE = ()
 RULE_IGNORE = ('remote_address_group_id',)
 
 
-class Api:
-    """Raw HTTP with an SDK connection's token (admin: port binding fields show)."""
-
-    def __init__(self, sim, conn):
-        self.base = f'{sim.url}/network/v2.0'
-        self.headers = {'X-Auth-Token': conn.session.get_token()}
-
-    def get(self, path):
-        r = requests.get(self.base + path, headers=self.headers, timeout=10)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def post(self, path, body, status=201):
-        r = requests.post(self.base + path, json=body, headers=self.headers, timeout=10)
-        assert r.status_code == status, r.text
-        return r.json()
-
-    def put(self, path, body):
-        r = requests.put(self.base + path, json=body, headers=self.headers, timeout=10)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-
-
 @pytest.fixture
 def api(sim, admin_conn):
-    return Api(sim, admin_conn)
+    return Raw(sim, admin_conn, '/network/v2.0')
 
 
 @pytest.fixture
@@ -134,18 +112,37 @@ def test_ignored_fields_belong_to_extensions_not_advertised(api):
 
 
 def test_networks(api, world, neutron_samples):
-    show = neutron_samples('networks/network-show-response.json')
+    # an admin sees the provider attributes: the provider samples' key set
+    show = neutron_samples('networks/network-provider-show-response.json')
     net_id = world['network']['network']['id']
-    check(neutron_samples('networks/network-create-response.json'), world['network'],
-          NETWORK_IGNORE)
+    check(neutron_samples('networks/network-provider-create-response.json'),
+          world['network'], NETWORK_IGNORE)
     check(show, api.get(f'/networks/{net_id}'), NETWORK_IGNORE)
-    check(neutron_samples('networks/network-update-response.json'),
-          api.put(f'/networks/{net_id}', {'network': {'name': 'n2'}}), NETWORK_IGNORE)
-    # (networks-list-response.json omits tags: compare list items with show)
+    updated = api.put(f'/networks/{net_id}', {'network': {'name': 'n2'}})
+    check(show['network'], updated['network'], NETWORK_IGNORE)
+    # (the list samples omit tags: compare list items with show)
     listed = api.get('/networks')['networks']
     assert len(listed) == 2
     for item in listed:
         check(show['network'], item, NETWORK_IGNORE)
+    public = next(n for n in listed if n['name'] == 'public')
+    assert (public['provider:network_type'], public['provider:physical_network'],
+            public['provider:segmentation_id']) == ('flat', 'public', None)
+    tenant = api.get(f'/networks/{net_id}')['network']
+    assert tenant['provider:network_type'] == 'vxlan'
+    assert isinstance(tenant['provider:segmentation_id'], int)
+
+
+def test_members_see_the_plain_samples(sim, conn, world, neutron_samples):
+    member = Raw(sim, conn, '/network/v2.0')
+    net = member.post('/networks', {'network': {'name': 'mine'}})
+    check(neutron_samples('networks/network-create-response.json'), net, NETWORK_IGNORE)
+    check(neutron_samples('networks/network-show-response.json'),
+          member.get(f"/networks/{net['network']['id']}"), NETWORK_IGNORE)
+    router = member.post('/routers', {'router': {'name': 'r'}})['router']
+    assert not set(ADMIN_ONLY) & set(router)
+    check(neutron_samples('routers/router-show-response.json')['router'], router,
+          ROUTER_IGNORE + ('ha', 'distributed'))
 
 
 def test_subnets(api, world, neutron_samples):

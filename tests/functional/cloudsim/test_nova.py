@@ -12,18 +12,16 @@ import pytest
 import requests
 from openstack import exceptions
 
+from tests.functional.cloudsim.conftest import Raw
+
 CIRROS = 'cirros-0.6.2-x86_64-disk'
 
 
 # -- helpers -------------------------------------------------------------------
 def raw(sim, conn, method, path, version=None, headers=None, **kwargs):
     """A direct compute call: ``path`` is relative to /compute/v2.1."""
-    headers = dict(headers or {})
-    headers['X-Auth-Token'] = conn.auth_token
-    if version:
-        headers['OpenStack-API-Version'] = f'compute {version}'
-    return requests.request(method, f'{sim.url}/compute/v2.1{path}', headers=headers,
-                            timeout=10, **kwargs)
+    client = Raw(sim, conn, '/compute/v2.1', version and f'compute {version}')
+    return client(method, path, headers=headers, **kwargs)
 
 
 def fault(response):
@@ -756,9 +754,14 @@ def test_tags_while_building_are_409(sim, conn, image):
 
 
 # -- volume attachments ---------------------------------------------------------------
+def wait_volume(conn, volume, status):
+    return conn.block_storage.wait_for_status(volume, status, failures=['error'],
+                                              interval=0.02, wait=15)
+
+
 def make_volume(conn, size=1):
-    volume = conn.block_storage.create_volume(size=size, name='data')
-    return conn.block_storage.wait_for_status(volume, 'available', interval=0.05, wait=15)
+    return wait_volume(conn, conn.block_storage.create_volume(size=size, name='data'),
+                       'available')
 
 
 def test_volume_attach_and_detach(sim, conn, image):
@@ -766,8 +769,7 @@ def test_volume_attach_and_detach(sim, conn, image):
     volume = make_volume(conn)
     attachment = conn.compute.create_volume_attachment(server, volume_id=volume.id)
     assert attachment.volume_id == volume.id and attachment.device == '/dev/vdb'
-    in_use = conn.block_storage.get_volume(volume.id)
-    assert in_use.status == 'in-use'
+    in_use = wait_volume(conn, volume, 'in-use')
     assert in_use.attachments[0]['server_id'] == server.id
     listed = list(conn.compute.volume_attachments(server))
     assert [a.volume_id for a in listed] == [volume.id]
@@ -782,8 +784,8 @@ def test_volume_attach_and_detach(sim, conn, image):
     assert busy.status_code == 400
     assert "status must be 'available'" in fault(busy)[1]
     conn.compute.delete_volume_attachment(server, volume.id)
-    detached = conn.block_storage.get_volume(volume.id)
-    assert detached.status == 'available' and detached.attachments == []
+    detached = wait_volume(conn, volume, 'available')
+    assert detached.attachments == []
     assert list(conn.compute.volume_attachments(server)) == []
     missing = raw(sim, conn, 'DELETE',
                   f'/servers/{server.id}/os-volume_attachments/{volume.id}')
@@ -813,6 +815,7 @@ def test_server_delete_detaches_volumes(sim, conn, image):
     server = boot(conn, image)
     volume = make_volume(conn)
     conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    wait_volume(conn, volume, 'in-use')
     conn.compute.delete_server(server)
     gone(conn, server)
     freed = conn.block_storage.get_volume(volume.id)

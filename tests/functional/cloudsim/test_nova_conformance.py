@@ -9,17 +9,14 @@ the reason next to it.
 import pytest
 import requests
 
-from tests.functional.cloudsim.conftest import shape_diff
+from tests.functional.cloudsim.conftest import Raw, shape_diff
 
 CIRROS = 'cirros-0.6.2-x86_64-disk'
 SAMPLE_METADATA = {'My Server Name': 'Apache1'}     # the samples' metadata key
 
 
 def call(sim, conn, method, path, version, **kwargs):
-    headers = {'X-Auth-Token': conn.auth_token,
-               'OpenStack-API-Version': f'compute {version}'}
-    response = requests.request(method, f'{sim.url}/compute/v2.1{path}', headers=headers,
-                                timeout=10, **kwargs)
+    response = Raw(sim, conn, '/compute/v2.1', f'compute {version}')(method, path, **kwargs)
     assert response.status_code < 300, response.text
     return response
 

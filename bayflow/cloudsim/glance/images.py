@@ -1,9 +1,5 @@
-"""Glance v2: version discovery, images (list, show, create, update, delete).
-
-Images are stored as Glance renders them (extra properties such as
-``os_distro`` flattened into the image body), plus ``project_id`` (the
-owner, for ``/_sim/resources``), which the API view leaves out.
-"""
+"""Glance images: version discovery, list, show, create, update (JSON patch),
+delete and tags."""
 
 import hashlib
 import uuid
@@ -28,6 +24,7 @@ VISIBILITIES = ('public', 'private', 'shared', 'community')
 SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id',
              'created_at', 'updated_at', 'visibility', 'owner', 'min_disk', 'min_ram')
 LIMIT_DEFAULT, LIMIT_MAX = 25, 1000
+IMPORT_METHODS = ('glance-direct',)
 
 # (name, os_distro or None, size, disk_format, min_disk, min_ram): what a
 # Magnum-era devstack uploads, so bayflow's seed commands work verbatim.
@@ -294,7 +291,8 @@ def create_image(sim, req):
         raise errors.glance(403, 'You are not authorized to complete publicize_image '
                                  'action.')
     images[iid] = image
-    return 201, render(image), {'Location': f'{sim.url}/image/v2/images/{iid}'}
+    return 201, render(image), {'Location': f'{sim.url}/image/v2/images/{iid}',
+                                'OpenStack-image-import-methods': ','.join(IMPORT_METHODS)}
 
 
 def _writable(sim, req, image_id):
@@ -353,7 +351,14 @@ def delete_image(sim, req, image_id):
     if image.get('protected'):
         raise errors.glance(403, f'Image {image_id} is protected and cannot be deleted.')
     del sim.state.table('images')[image_id]
+    sim.state.drop_blob(image_id)
+    sim.state.drop_blob(_staged_key(image_id))
     return 204, None
+
+
+def _staged_key(image_id):
+    return f'{image_id}.staged'
+
 
 
 def add_tag(sim, req, image_id, tag):
@@ -377,17 +382,3 @@ def image_schema(sim, req):
     props = {name: {'type': ['null', 'string']} for name in CORE}
     return {'name': 'image', 'properties': props, 'additionalProperties':
             {'type': 'string'}, 'links': [{'rel': 'self', 'href': '{self}'}]}
-
-
-def register(router, state):
-    state.on_seed(seed)
-    router.add('GET', '/image', versions, 'image', auth=False)
-    router.add('GET', '/image/versions', versions, 'image', auth=False)
-    router.add('GET', '/image/v2/images', list_images, 'image')
-    router.add('POST', '/image/v2/images', create_image, 'image')
-    router.add('GET', '/image/v2/images/{image_id}', show_image, 'image')
-    router.add('PATCH', '/image/v2/images/{image_id}', update_image, 'image')
-    router.add('DELETE', '/image/v2/images/{image_id}', delete_image, 'image')
-    router.add('PUT', '/image/v2/images/{image_id}/tags/{tag}', add_tag, 'image')
-    router.add('DELETE', '/image/v2/images/{image_id}/tags/{tag}', remove_tag, 'image')
-    router.add('GET', '/image/v2/schemas/image', image_schema, 'image')

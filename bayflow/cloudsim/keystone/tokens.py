@@ -1,39 +1,13 @@
-"""Keystone v3: discovery, password auth, token validation and expiry."""
+"""Keystone discovery, the catalog and tokens: password auth scoped to a project
+the user has a role on, validation, revocation and expiry."""
 
 import time
 import uuid
 
 from bayflow.cloudsim import errors
-from bayflow.cloudsim.state import isotime, new_id
-
-DOMAIN = {'id': 'default', 'name': 'Default'}
-# (user, password, project, is_admin) seeded so clouds.yaml works verbatim.
-USERS = (('demo', 'demo-password', 'demo', False), ('admin', 'admin-password', 'admin', True))
-REGION = 'RegionOne'
-
-
-class Context:
-    """The authenticated caller of one request."""
-
-    def __init__(self, token):
-        self.token = token['id']
-        self.user_id = token['user_id']
-        self.user_name = token['user_name']
-        self.project_id = token['project_id']
-        self.project_name = token['project_name']
-        self.is_admin = token['is_admin']
-
-
-def seed(state):
-    projects, users = state.table('projects'), state.table('users')
-    for user, password, project, is_admin in USERS:
-        pid = uuid.uuid5(uuid.NAMESPACE_DNS, f'{project}.project.cloudsim').hex
-        uid = uuid.uuid5(uuid.NAMESPACE_DNS, f'{user}.user.cloudsim').hex
-        projects[pid] = {'id': pid, 'name': project, 'domain_id': 'default',
-                         'description': f'{project} project', 'enabled': True,
-                         'is_domain': False, 'parent_id': 'default', 'tags': []}
-        users[uid] = {'id': uid, 'name': user, 'domain_id': 'default', 'enabled': True,
-                      '_password': password, '_project_id': pid, '_is_admin': is_admin}
+from bayflow.cloudsim.state import isotime
+from bayflow.cloudsim.keystone.common import (
+    DOMAIN, REGION, _forbidden, _view, effective_roles, is_cloud_admin)
 
 
 def catalog(base, project_id):
@@ -43,6 +17,7 @@ def catalog(base, project_id):
         ('compute', 'nova', f'{base}/compute/v2.1'),
         ('image', 'glance', f'{base}/image'),
         ('block-storage', 'cinderv3', f'{base}/volume/v3/{project_id}'),
+        ('load-balancer', 'octavia', f'{base}/load-balancer'),
     )
     return [{'type': stype, 'name': name, 'id': uuid.uuid5(uuid.NAMESPACE_URL, stype).hex,
              'endpoints': [{'id': uuid.uuid5(uuid.NAMESPACE_URL, stype + iface).hex,
@@ -78,6 +53,10 @@ def _find(table, ref, what):
     return None
 
 
+def _unauthorized():
+    return errors.keystone(401, 'The request you have made requires authentication.')
+
+
 def issue_token(sim, req):
     body = req.body if isinstance(req.body, dict) else None
     auth = (body or {}).get('auth')
@@ -91,44 +70,62 @@ def issue_token(sim, req):
         raise errors.keystone(400, "Invalid input for field 'identity': 'methods' is a "
                                    "required property")
     if 'password' not in identity['methods']:
-        raise errors.keystone(401, 'The request you have made requires authentication.')
+        raise _unauthorized()
+    state = sim.state
     user_ref = (identity.get('password') or {}).get('user')
-    user = _find(sim.state.table('users'), user_ref, 'user')
-    if not user or user['_password'] != user_ref.get('password'):
-        raise errors.keystone(401, 'The request you have made requires authentication.')
+    user = _find(state.table('users'), user_ref, 'user')
+    if not user or not user.get('enabled', True) or \
+            user.get('_password') != user_ref.get('password'):
+        raise _unauthorized()
     scope = (auth.get('scope') or {}).get('project')
-    project = (_find(sim.state.table('projects'), scope, 'project') if scope
-               else sim.state.table('projects').get(user['_project_id']))
-    if not project:
-        raise errors.keystone(401, 'The request you have made requires authentication.')
-    if project['id'] != user['_project_id'] and not user['_is_admin']:
-        raise errors.keystone(401, f"User {user['id']} has no access to project "
-                                   f"{project['id']}.")
+    project = None
+    if scope:
+        project = _find(state.table('projects'), scope, 'project')
+        if not project or not project.get('enabled', True):
+            raise _unauthorized()
+    elif user.get('default_project_id'):
+        # No scope: the default project, when the user may use it; else unscoped.
+        candidate = state.table('projects').get(user['default_project_id'])
+        if candidate and candidate.get('enabled', True) and \
+                effective_roles(state, user['id'], candidate['id']):
+            project = candidate
+    roles = []
+    if project is not None:
+        roles = effective_roles(state, user['id'], project['id'])
+        if not roles and is_cloud_admin(state, user['id']):
+            # A cloud admin (admin somewhere) may scope anywhere, as admin.
+            roles = effective_roles(state, user['id'], None, names=('admin',))
+        if not roles:
+            raise errors.keystone(401, f"User {user['id']} has no access to project "
+                                       f"{project['id']}.")
     now = time.time()
     token = {'id': 'gAAAA' + uuid.uuid4().hex + uuid.uuid4().hex,
              'user_id': user['id'], 'user_name': user['name'],
-             'project_id': project['id'], 'project_name': project['name'],
-             'is_admin': user['_is_admin'], 'issued': now, 'expires': now + sim.token_ttl}
-    sim.state.table('tokens')[token['id']] = token
+             'project_id': project['id'] if project else None,
+             'project_name': project['name'] if project else None,
+             'roles': roles, 'is_admin': any(r['name'] == 'admin' for r in roles),
+             'issued': now, 'expires': now + sim.token_ttl}
+    state.table('tokens')[token['id']] = token
     return 201, {'token': _token_body(sim, token)}, {'X-Subject-Token': token['id']}
 
 
 def _token_body(sim, token):
-    role = 'admin' if token['is_admin'] else 'member'
-    return {
+    body = {
         'methods': ['password'],
         'user': {'id': token['user_id'], 'name': token['user_name'], 'domain': DOMAIN,
                  'password_expires_at': None},
-        'project': {'id': token['project_id'], 'name': token['project_name'],
-                    'domain': DOMAIN},
-        'roles': [{'id': uuid.uuid5(uuid.NAMESPACE_DNS, r).hex, 'name': r}
-                  for r in ([role, 'reader'] if role == 'member' else [role, 'member', 'reader'])],
-        'catalog': catalog(sim.url, token['project_id']),
         'audit_ids': [uuid.uuid4().hex[:22]],
         'issued_at': isotime(token['issued'], micro=True) + 'Z',
         'expires_at': isotime(token['expires'], micro=True) + 'Z',
-        'is_domain': False,
     }
+    if token['project_id']:
+        body.update({
+            'project': {'id': token['project_id'], 'name': token['project_name'],
+                        'domain': DOMAIN},
+            'roles': [dict(r) for r in token['roles']],
+            'catalog': catalog(sim.url, token['project_id']),
+            'is_domain': False})
+    return body
 
 
 def validate_token(sim, req):
@@ -143,19 +140,33 @@ def revoke_token(sim, req):
     return 204, None
 
 
+def revoke_tokens(state, user_id=None, project_id=None):
+    """Tokens of a deleted or disabled user or project, or of a removed role, go."""
+    tokens = state.table('tokens')
+    for token_id, token in list(tokens.items()):
+        if (user_id is None or token['user_id'] == user_id) and \
+                (project_id is None or token['project_id'] == project_id):
+            del tokens[token_id]
+
+
+def auth_projects(sim, req):
+    """GET /v3/auth/projects: the projects the caller may scope a token to."""
+    state, ctx = sim.state, req.context
+    projects = [p for p in state.table('projects').values()
+                if effective_roles(state, ctx.user_id, p['id'])]
+    return {'projects': [_view(sim, 'projects', p) for p in projects],
+            'links': {'self': f'{sim.url}/identity/v3/auth/projects', 'previous': None,
+                      'next': None}}
+
+
 def get_project(sim, req, project_id):
+    """A member sees its own project; an admin any (others are 404, as before)."""
     project = sim.state.table('projects').get(project_id)
     if not project or (project_id != req.context.project_id and not req.context.is_admin):
         raise errors.keystone(404, f'Could not find project: {project_id}.')
-    return {'project': {k: v for k, v in project.items() if not k.startswith('_')}}
+    return {'project': _view(sim, 'projects', project)}
 
 
-def register(router, state):
-    state.on_seed(seed)
-    router.add('GET', '/identity', versions, 'identity', auth=False)
-    router.add('GET', '/identity/v3', version, 'identity', auth=False)
-    router.add('POST', '/identity/v3/auth/tokens', issue_token, 'identity', auth=False)
-    router.add('GET', '/identity/v3/auth/tokens', validate_token, 'identity')
-    router.add('HEAD', '/identity/v3/auth/tokens', validate_token, 'identity')
-    router.add('DELETE', '/identity/v3/auth/tokens', revoke_token, 'identity')
-    router.add('GET', '/identity/v3/projects/{project_id}', get_project, 'identity')
+def require_admin(req, action):
+    if not req.context.is_admin:
+        raise _forbidden(action)
