@@ -6,7 +6,7 @@ they never touch persistence or the flows directly.
 
 from sqlalchemy import exc as sa_exc
 
-from bayflow import config, exceptions, validation
+from bayflow import api, bay_operations, config, exceptions, validation
 from bayflow.persistence import api as db_api
 from bayflow.persistence import diagnosis
 from bayflow.persistence import exceptions as db_exc
@@ -30,7 +30,7 @@ def database_error(url, error):
     return error
 
 
-class Service:
+class Service(bay_operations.BayOperations):
     def __init__(self, conf=config.CONF):
         self.conf = conf
         self._db = None
@@ -66,8 +66,13 @@ class Service:
 
     # -- baymodels -----------------------------------------------------------
     def create_baymodel(self, values):
-        """Validate first (no database touched on bad input), then insert."""
+        """Validate first, then check the cloud (no database touched on bad
+        input), then insert with the image's os_distro and the session's ids."""
         record, warnings = validation.validate_baymodel(values, conf=self.conf)
+        resolved = api.check_baymodel(record)
+        identity = self.cloud.identity()
+        record.update(cluster_distro=resolved['cluster_distro'],
+                      project_id=identity['project_id'], user_id=identity['user_id'])
         return self.db.create_baymodel(record), warnings
 
     def get_baymodel(self, ident):

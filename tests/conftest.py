@@ -91,3 +91,27 @@ def bayflow_home(tmp_path, monkeypatch):
     home = tmp_path / 'home'
     monkeypatch.setenv('BAYFLOW_HOME', str(home))
     return home
+
+
+@pytest.fixture(scope='session')
+def cloud_sim(tmp_path_factory):
+    """One simulated cloud for tests that only need the cloud checks to pass."""
+    import yaml
+    from bayflow.cloudsim import Simulator
+    sim = Simulator(boot_seconds=0.1).start()
+    sim.clouds_path = tmp_path_factory.mktemp('cloud') / 'clouds.yaml'
+    sim.clouds_path.write_text(yaml.safe_dump(sim.clouds_yaml()))
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def cloud_env(cloud_sim, monkeypatch):
+    """OS_CLIENT_CONFIG_FILE and OS_CLOUD point at ``cloud_sim``, for this process
+    and the ``bayflow`` processes a test starts."""
+    from bayflow.drivers import cloud
+    monkeypatch.setenv('OS_CLIENT_CONFIG_FILE', str(cloud_sim.clouds_path))
+    monkeypatch.setenv('OS_CLOUD', 'sim')
+    cloud.set_provider(None)
+    yield cloud_sim
+    cloud.set_provider(None)

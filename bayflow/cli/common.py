@@ -23,9 +23,12 @@ class _UserErrors:
         parser.error = lambda message: _usage_error(parser, message)
         return parser
 
+    # A command sets this to fail without an error line (a bay that ended failed).
+    exit_code = 0
+
     def run(self, parsed_args):
         try:
-            return super().run(parsed_args)
+            return super().run(parsed_args) or self.exit_code
         except (*USER_ERRORS, sa_exc.DBAPIError) as exc:
             if isinstance(exc, sa_exc.DBAPIError):
                 # The database went away (or was never set up) mid-command.

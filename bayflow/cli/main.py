@@ -6,7 +6,7 @@ from cliff import app, commandmanager
 
 import bayflow
 from bayflow import config, log
-from bayflow.cli import baymodels, bays, cloudsim, db
+from bayflow.cli import baymodels, bays, cloudsim, db, demo
 
 COMMANDS = {
     'baymodel-create': baymodels.CreateBayModel,
@@ -14,8 +14,13 @@ COMMANDS = {
     'baymodel-show': baymodels.ShowBayModel,
     'baymodel-update': baymodels.UpdateBayModel,
     'baymodel-delete': baymodels.DeleteBayModel,
+    'bay-create': bays.CreateBay,
+    'bay-delete': bays.DeleteBay,
     'bay-list': bays.ListBays,
     'bay-show': bays.ShowBay,
+    'bay-config': bays.BayConfig,
+    'resume': bays.Resume,
+    'demo': demo.Demo,
     'db upgrade': db.Upgrade,
     'db version': db.Version,
     'cloud-sim': cloudsim.CloudSim,

@@ -28,7 +28,7 @@ def db(module_db_url):
 
 
 @pytest.fixture
-def services(module_db_url, db):
+def services(module_db_url, db, cloud_env):
     """A factory of Services, each its own process-like engine on the db."""
     made = []
 

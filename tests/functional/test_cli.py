@@ -12,7 +12,7 @@ BASE = ['baymodel-create', '--image-id', 'fedora-23-atomic', '--keypair-id', 'te
 
 
 @pytest.fixture
-def run(bayflow_home):
+def run(bayflow_home, cloud_env):
     def run(*args, ok=True):
         env = dict(os.environ, BAYFLOW_HOME=str(bayflow_home))
         result = subprocess.run(['bayflow', *args], capture_output=True, text=True, env=env,
@@ -118,18 +118,43 @@ def test_baymodel_lifecycle(run, bayflow_home):
 
 
 def test_ambiguous_name_lists_candidates(run):
-    a = json.loads(run(*BASE, '--name', 'twin', '--coe', 'swarm', '-f', 'json').stdout)
-    b = json.loads(run(*BASE, '--name', 'twin', '--coe', 'mesos', '-f', 'json').stdout)
+    a = json.loads(run(*BASE, '--name', 'twin', '--coe', 'kubernetes', '-f', 'json').stdout)
+    b = json.loads(run(*BASE, '--name', 'twin', '--coe', 'kubernetes', '--tls-disabled',
+                       '-f', 'json').stdout)
     line = one_error_line(run('baymodel-show', 'twin', ok=False))
     assert a['uuid'] in line and b['uuid'] in line
 
 
 def test_output_formats(run):
-    run(*BASE, '--name', 'm', '--coe', 'swarm')
+    run(*BASE, '--name', 'm', '--coe', 'kubernetes')
     yaml_out = run('baymodel-show', 'm', '-f', 'yaml').stdout
-    assert 'network_driver: docker' in yaml_out
+    assert 'network_driver: flannel' in yaml_out and 'cluster_distro: fedora-atomic' in yaml_out
     table = run('baymodel-list').stdout
     assert '| uuid' in table and '| m ' in table
+
+
+def test_baymodel_create_checks_the_cloud_and_writes_nothing_when_it_refuses(run, bayflow_home):
+    for args, words in ((['--image-id', 'no-such-image'], ['image_id', 'no-such-image']),
+                        (['--image-id', 'cirros-0.6.2-x86_64-disk'], ['image_id', 'os_distro']),
+                        (['--keypair-id', 'nokey'], ['keypair_id', 'nokey']),
+                        (['--flavor-id', 'm9.huge'], ['flavor_id', 'm9.huge']),
+                        (['--master-flavor-id', 'm9.huge'], ['master_flavor_id', 'm9.huge']),
+                        (['--external-network-id', 'nonet'], ['external_network_id', 'nonet'])):
+        argv = list(BASE)
+        for flag, value in zip(args[::2], args[1::2]):
+            if flag in argv:
+                argv[argv.index(flag) + 1] = value
+            else:
+                argv += [flag, value]
+        line = one_error_line(run(*argv, '--coe', 'kubernetes', ok=False))
+        assert all(w in line for w in words), line
+    assert rows(bayflow_home, 'baymodels') == 0
+
+
+def test_baymodel_records_the_image_distro_and_the_session_identity(run, cloud_env):
+    shown = json.loads(run(*BASE, '--coe', 'kubernetes', '-f', 'json').stdout)
+    assert shown['cluster_distro'] == 'fedora-atomic'
+    assert shown['project_id'] and shown['user_id']
 
 
 def test_bay_list_and_show(run):

@@ -1,0 +1,157 @@
+"""bayflow's public API for services that run its flows in their own engines.
+
+A host (Magnum's out-of-tree driver, say) describes a bay and its baymodel as
+plain dicts, hands over an openstacksdk connection, and gets TaskFlow flows to
+run on its own engine and persistence. Nothing here needs bayflow's database:
+the steps that keep records report to a recorder the host picks (``none``, or
+one it registers). Everything else in bayflow is internal. See
+docs/embedding.md.
+"""
+
+import concurrent.futures
+import threading
+
+from taskflow import engines
+from taskflow import states as tf_states
+from taskflow.persistence import models as tf_models
+
+from bayflow.drivers import cloud as cloud_driver
+from bayflow.drivers import coe
+from bayflow.flows import records, specs
+from bayflow.flows.records import Recorder
+
+__all__ = ('BayEngine', 'Recorder', 'check_baymodel', 'create_spec', 'delete_spec',
+           'register_recorder', 'status_of', 'use_connection')
+
+create_spec = specs.create_spec
+delete_spec = specs.delete_spec
+register_recorder = records.register
+
+
+def use_connection(conn, **settings):
+    """Make the flows' steps use the host's openstacksdk ``conn`` (retry settings
+    as keyword arguments of :class:`bayflow.drivers.cloud.Cloud`)."""
+    cloud = cloud_driver.Cloud(conn, **settings)
+    cloud_driver.set_provider(lambda: cloud)
+    return cloud
+
+
+def check_baymodel(baymodel):
+    """The cloud checks of bay-create: -> the baymodel with the cloud's ids and
+    ``cluster_distro``, ready for :func:`create_spec`; raises CloudCheckError."""
+    cloud = cloud_driver.get_cloud()
+    image = cloud.check_image(baymodel['image_id'])
+    out = dict(baymodel, image_id=image['id'], cluster_distro=image['os_distro'])
+    coe.get_driver(baymodel['coe'], image['os_distro'], baymodel.get('server_type') or 'vm')
+    cloud.check_keypair(baymodel['keypair_id'])
+    out['flavor_id'] = cloud.check_flavor(baymodel['flavor_id'])['id']
+    if baymodel.get('master_flavor_id'):
+        out['master_flavor_id'] = cloud.check_flavor(baymodel['master_flavor_id'],
+                                                     field='master_flavor_id')['id']
+    out['external_network_id'] = cloud.check_external_network(
+        baymodel['external_network_id'])['id']
+    return out
+
+
+def status_of(flow_detail):
+    """Magnum's status for a flow detail: {'status', 'reason', 'outputs'}.
+
+    Operation comes from the flow's name (``create_bay_flow``/``delete_bay_flow``).
+    """
+    operation = 'DELETE' if 'delete' in flow_detail.name else 'CREATE'
+    atoms = list(flow_detail)
+    failure = next((f'{a.name}: {a.failure.exception_str}' for a in atoms
+                    if a.failure is not None and not a.name.startswith('wait-')), None)
+    reverting = any(a.state in (tf_states.REVERTING, tf_states.REVERTED) and
+                    not a.name.startswith('wait-') for a in atoms)
+    state = flow_detail.state
+    outputs = next((a.results for a in atoms if a.name == 'finish-create'
+                    and a.state == tf_states.SUCCESS), None)
+    if state == tf_states.SUCCESS:
+        status = f'{operation}_COMPLETE'
+    elif state == tf_states.REVERTED:
+        status = 'ROLLBACK_COMPLETE' if operation == 'CREATE' else 'DELETE_FAILED'
+    elif state == tf_states.FAILURE:
+        status = 'ROLLBACK_FAILED' if reverting and operation == 'CREATE' \
+            else f'{operation}_FAILED'
+    elif reverting and operation == 'CREATE':
+        status = 'ROLLBACK_IN_PROGRESS'
+    else:
+        status = f'{operation}_IN_PROGRESS'
+    return {'status': status, 'reason': failure, 'outputs': outputs}
+
+
+class BayEngine:
+    """Submit by id, ask for state by id: what a Magnum driver needs, and no more.
+
+    Flows are saved in the host's TaskFlow ``backend`` (one logbook per bay)
+    and run on a parallel engine in background threads of this process;
+    :meth:`resume` picks up a flow a crashed process left.
+    """
+
+    def __init__(self, backend, max_workers=8):
+        self.backend = backend
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
+        self._steps = concurrent.futures.ThreadPoolExecutor(max_workers=32)
+        self._running = {}
+        self._lock = threading.Lock()
+
+    def submit_create(self, bay, baymodel):
+        """Save and start the create flow of ``bay``; returns its flow id at once."""
+        return self._submit(bay['uuid'], specs.create_spec(bay, baymodel))
+
+    def submit_delete(self, bay):
+        return self._submit(bay['uuid'], specs.delete_spec(bay))
+
+    def _submit(self, bay_uuid, spec):
+        with self._connection() as conn:
+            try:
+                book = conn.get_logbook(bay_uuid)
+            except Exception:  # noqa: BLE001 - first flow of this bay
+                book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
+        engine = engines.load_from_factory(
+            spec['factory'], factory_kwargs=spec['factory_kwargs'], store=spec['store'],
+            book=book, backend=self.backend, engine='parallel', executor=self._steps)
+        flow_id = engine.storage.flow_uuid
+        self._start(flow_id, engine)
+        return flow_id
+
+    def resume(self, flow_id):
+        """Go on with a flow left unfinished (by a crash of this host's process)."""
+        engine = engines.load_from_detail(self._detail(flow_id), backend=self.backend,
+                                          engine='parallel', executor=self._steps)
+        self._start(flow_id, engine)
+
+    def _start(self, flow_id, engine):
+        with self._lock:
+            self._running[flow_id] = self._pool.submit(_run, engine)
+
+    def wait(self, flow_id, timeout=None):
+        with self._lock:
+            future = self._running.get(flow_id)
+        if future is not None:
+            future.result(timeout)
+        return self.state(flow_id)
+
+    def state(self, flow_id):
+        """{'status', 'reason', 'outputs'} in Magnum's vocabulary."""
+        return status_of(self._detail(flow_id))
+
+    def _detail(self, flow_id):
+        with self._connection() as conn:
+            return conn.get_flow_details(flow_id)
+
+    def _connection(self):
+        import contextlib
+        return contextlib.closing(self.backend.get_connection())
+
+    def close(self):
+        self._pool.shutdown(wait=True)
+        self._steps.shutdown(wait=True)
+
+
+def _run(engine):
+    try:
+        engine.run()
+    except Exception:  # noqa: BLE001 - the outcome is read back from the flow detail
+        pass

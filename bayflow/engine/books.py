@@ -1,0 +1,102 @@
+"""Where flows are kept: one TaskFlow logbook per bay, one flow detail per operation.
+
+A flow is saved with its factory's importable name, its JSON arguments and
+its store before anything runs, so any process (a detached worker, ``bayflow
+resume``, another host) rebuilds it with ``engines.load_from_detail``.
+"""
+
+import contextlib
+import datetime
+
+from oslo_utils import uuidutils
+from taskflow import engines
+from taskflow import exceptions
+from taskflow import states as tf_states
+from taskflow.persistence import models as tf_models
+
+from bayflow.persistence import taskflow_backend
+
+# Meta key of the flow detail holding bayflow's own options (never the store).
+META = 'bayflow'
+
+
+@contextlib.contextmanager
+def connection(backend):
+    conn = backend.get_connection()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def backend_for(db):
+    return taskflow_backend.get_backend(db)
+
+
+def save_flow(backend, bay_uuid, factory, factory_kwargs, store, options=None):
+    """Persist a new flow for the bay; returns its flow detail uuid."""
+    fd = tf_models.FlowDetail(f'{factory.__name__}:{bay_uuid}', uuidutils.generate_uuid())
+    fd.meta[META] = dict(options or {}, created_at=_now())
+    with connection(backend) as conn:
+        try:
+            book = conn.get_logbook(bay_uuid)
+        except exceptions.NotFound:
+            book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
+        book.add(fd)
+        conn.save_logbook(book)
+    engines.save_factory_details(fd, factory, [], factory_kwargs, backend=backend)
+    # Loading injects the store into the backend, so no later process needs it.
+    engine = engines.load_from_detail(fd, store=store, backend=backend)
+    engine.compile()
+    engine.prepare()
+    return fd.uuid
+
+
+def load_flow(backend, bay_uuid, flow_id):
+    with connection(backend) as conn:
+        return conn.get_flow_details(flow_id)
+
+
+def options_of(flow_detail):
+    return dict(flow_detail.meta.get(META) or {})
+
+
+def steps(backend, bay_uuid, flow_id):
+    """Each atom of a flow: name, state, start, duration and error (for bay-show --steps)."""
+    if not flow_id:
+        return []
+    try:
+        fd = load_flow(backend, bay_uuid, flow_id)
+    except Exception:  # noqa: BLE001 - a bay whose flow was never saved
+        return []
+    out = []
+    for ad in fd:
+        if ad.name.startswith('_TaskFlow'):
+            continue
+        meta = ad.meta or {}
+        error = None
+        if ad.failure is not None:
+            error = ad.failure.exception_str
+        elif ad.revert_failure is not None:
+            error = 'revert failed: ' + ad.revert_failure.exception_str
+        out.append({'step': ad.name, 'state': ad.state,
+                    'started_at': meta.get('started_at'),
+                    'duration': meta.get('duration'), 'error': error})
+    out.sort(key=lambda s: (s['started_at'] is None, s['started_at'] or '', s['step']))
+    return out
+
+
+def flow_state(flow_detail):
+    return flow_detail.state or tf_states.PENDING
+
+
+def destroy_book(backend, bay_uuid):
+    with connection(backend) as conn:
+        try:
+            conn.destroy_logbook(bay_uuid)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()

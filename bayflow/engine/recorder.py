@@ -1,0 +1,39 @@
+"""bayflow's own recorder: a finished flow moves the bay through the lifecycle machine."""
+
+from bayflow import lifecycle, log
+from bayflow.flows import records
+from bayflow.persistence import exceptions as db_exc
+
+LOG = log.get_logger(__name__)
+NAME = 'bayflow'
+
+
+class DatabaseRecorder(records.Recorder):
+    """Writes as the lease holder, so a flow that lost its bay can't record."""
+
+    def __init__(self, db, owner):
+        self.db, self.owner = db, owner
+
+    def create_complete(self, bay_uuid, outputs):
+        bay = self.db.get_bay(bay_uuid)
+        if bay['status'] != 'CREATE_IN_PROGRESS':
+            # Already recorded (a re-run), or a delete was requested meanwhile.
+            LOG.info('bay %s is %s: create not recorded as complete', bay_uuid,
+                     bay['status'])
+            return
+        extra = {k: outputs[k] for k in ('api_address', 'master_addresses',
+                                         'node_addresses', 'ca_cert', 'ca_key')
+                 if k in outputs}
+        lifecycle.transition(self.db, bay, 'create_complete', owner=self.owner,
+                             extra=extra)
+
+    def delete_complete(self, bay_uuid):
+        try:
+            bay = self.db.get_bay(bay_uuid)
+        except db_exc.NotFound:
+            return  # a re-run: the row is already gone
+        lifecycle.transition(self.db, bay, 'delete_complete', owner=self.owner)
+
+
+def install(db, owner):
+    records.register(NAME, DatabaseRecorder(db, owner))

@@ -1,0 +1,136 @@
+"""Run one bay flow under its lease and settle the bay's status from how it ended.
+
+The flow itself ends a successful create or delete (its last step tells the
+recorder); what only the engine knows, a revert starting or a flow ending
+failed, is moved here through the lifecycle machine, always as the lease
+holder.
+"""
+
+import concurrent.futures
+
+from taskflow import engines
+from taskflow import states as tf_states
+
+from bayflow import exceptions, lifecycle, log
+from bayflow.drivers import cloud as cloud_driver
+from bayflow.engine import books, watch as watch_mod
+from bayflow.flows import retry
+from bayflow.persistence import exceptions as db_exc
+
+LOG = log.get_logger(__name__)
+
+# One long-lived pool for every flow of the process: a futurist pool made
+# per run costs a second in its shutdown (verified-facts.md).
+EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32,
+                                                 thread_name_prefix='bayflow-flow')
+
+
+def run(db, backend, bay, owner, lease_seconds, progress=None):
+    """Run (or go on with) the bay's current flow; returns the bay as it ended.
+
+    The caller holds the lease. The flow stops early, SUSPENDED, when the
+    lease is lost (a delete was requested, or another owner took over).
+    """
+    uuid, operation = bay['uuid'], bay['operation']
+    fd = books.load_flow(backend, uuid, bay['flow_id'])
+    options = books.options_of(fd)
+    flow = engines.flow_from_detail(fd)
+    engine = engines.load(flow, flow_detail=fd, backend=backend, engine='parallel',
+                          executor=EXECUTOR,
+                          never_resolve=bool(options.get('disable_rollback')))
+    watcher = watch_mod.Watch(db, engine, uuid, operation, owner, lease_seconds, progress,
+                              on_revert=lambda: _rollback_started(db, uuid, owner, watcher),
+                              retried=retry.retried_steps(flow))
+    with log.operation_context(uuid, operation):
+        with watcher:
+            try:
+                engine.run()
+            except Exception as exc:  # noqa: BLE001 - settled below from the flow state
+                LOG.info('bay %s: %s flow ended with %s', uuid, operation, exc)
+        state = engine.storage.get_flow_state()
+        return _settle(db, backend, uuid, operation, state, owner, watcher, fd)
+
+
+def _failure_text(watcher, fd):
+    if watcher.first_failure is not None:
+        step, error = watcher.first_failure
+        return f'{step} failed: {error}'
+    for ad in fd:  # failed in an earlier process; read it from the logbook
+        if ad.failure is not None:
+            return f'{ad.name} failed: {ad.failure.exception_str}'
+    return 'a step failed'
+
+
+def _move(db, uuid, trigger, owner, reason, allowed_from=None):
+    """One lifecycle move as the lease holder; False if the bay moved on without us."""
+    try:
+        bay = db.get_bay(uuid)
+    except db_exc.NotFound:
+        return False
+    if allowed_from and bay['status'] not in allowed_from:
+        return False
+    try:
+        lifecycle.transition(db, bay, trigger, reason=reason, owner=owner)
+        return True
+    except (exceptions.Conflict, exceptions.OperationNotAllowed) as exc:
+        LOG.warning('bay %s: could not %s: %s', uuid, trigger, exc)
+        return False
+
+
+def _rollback_started(db, uuid, owner, watcher):
+    reason = f'Bay CREATE failed, rolling back: {_failure_text(watcher, [])}'
+    _move(db, uuid, 'rollback', owner, reason, allowed_from=('CREATE_IN_PROGRESS',))
+
+
+def _leftovers(uuid):
+    try:
+        inventory = cloud_driver.get_cloud().bay_inventory(uuid)
+    except Exception as exc:  # noqa: BLE001 - the cloud may be what failed
+        return f'could not list what is left ({exc})'
+    left = [f'{kind} {item.get("name") or item["id"]}'
+            for kind, items in inventory.items() for item in items]
+    return ', '.join(left) if left else 'nothing'
+
+
+def _settle(db, backend, uuid, operation, state, owner, watcher, fd):
+    if state == tf_states.SUSPENDED:
+        db.release_lease(uuid, owner, operation)
+        return _bay_or_none(db, uuid)
+    if state == tf_states.SUCCESS:
+        if operation == 'delete':
+            books.destroy_book(backend, uuid)
+        else:
+            # Normally freed by create_complete; not when a delete cancelled it.
+            db.release_lease(uuid, owner, operation)
+        return _bay_or_none(db, uuid)
+    failure = _failure_text(watcher, fd)
+    if operation == 'delete':
+        _move(db, uuid, 'fail', owner,
+              f'Bay DELETE failed: {failure}; left in the cloud: {_leftovers(uuid)}; '
+              f'bay-delete again finishes the job')
+    elif state == tf_states.REVERTED:
+        _rollback_started(db, uuid, owner, watcher)
+        _move(db, uuid, 'rollback_complete', owner,
+              f'Bay CREATE failed and was rolled back: {failure}')
+    elif _status(db, uuid) == 'ROLLBACK_IN_PROGRESS':
+        _move(db, uuid, 'rollback_failed', owner,
+              f'Bay ROLLBACK failed after {failure}; left in the cloud: '
+              f'{_leftovers(uuid)}; bay-delete removes them')
+    else:
+        _move(db, uuid, 'fail', owner,
+              f'Bay CREATE failed: {failure} (rollback disabled: what was built '
+              f'is kept; bay-delete removes it)')
+    db.release_lease(uuid, owner, operation)
+    return _bay_or_none(db, uuid)
+
+
+def _status(db, uuid):
+    bay = _bay_or_none(db, uuid)
+    return bay and bay['status']
+
+
+def _bay_or_none(db, uuid):
+    try:
+        return db.get_bay(uuid)
+    except db_exc.NotFound:
+        return None

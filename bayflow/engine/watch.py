@@ -1,0 +1,137 @@
+"""What runs beside a flow: lease heartbeat, cancellation, step times, progress.
+
+Everything here hangs off TaskFlow's notifiers, so it acts at step
+boundaries: that is where a delete request stops a create (the renew says
+why), where each step's start and duration are recorded for
+``bay-show --steps``, and where the progress display learns of a step.
+"""
+
+import datetime
+import os
+import signal
+import threading
+import time
+
+from taskflow import states as tf_states
+from taskflow.types import notifier
+
+from bayflow import log
+from bayflow.persistence import exceptions as db_exc
+
+LOG = log.get_logger(__name__)
+
+# Renew at a step boundary at most this often; the timer renews in between.
+_BOUNDARY_RENEW_SECONDS = 1.0
+# Test hook: ``<step>:<STATE>`` SIGKILLs this process when that step reaches
+# that state (after TaskFlow has saved it), so crash tests hit every boundary.
+CRASH_ENV = 'BAYFLOW_CRASH_AT'
+
+
+_ENDS = (tf_states.SUCCESS, tf_states.FAILURE, tf_states.REVERTED, tf_states.REVERT_FAILURE)
+
+
+class Watch:
+    def __init__(self, db, engine, bay_uuid, operation, owner, lease_seconds,
+                 progress=None, on_revert=None, retried=()):
+        self.db, self.engine = db, engine
+        self.bay_uuid, self.operation, self.owner = bay_uuid, operation, owner
+        self.lease_seconds = lease_seconds
+        self.progress = progress
+        self.lost = None  # the LeaseLost that stopped us
+        self.first_failure = None  # (step, error text)
+        self._last_renew = 0.0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer = None
+        self._crash_at = os.environ.get(CRASH_ENV)
+        self._starts = {}  # step -> time it started running
+        # Called once, when the first step starts reverting (the flow itself
+        # goes from RUNNING straight to REVERTED or FAILURE).
+        self._on_revert = on_revert
+        self._retried = frozenset(retried)
+
+    def __enter__(self):
+        self.engine.atom_notifier.register(notifier.Notifier.ANY, self._on_atom)
+        self.engine.notifier.register(notifier.Notifier.ANY, self._on_flow)
+        self._timer = threading.Thread(target=self._heartbeat, daemon=True,
+                                       name=f'lease-{self.bay_uuid[:8]}')
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._timer.join()
+        self.engine.atom_notifier.deregister(notifier.Notifier.ANY, self._on_atom)
+        self.engine.notifier.deregister(notifier.Notifier.ANY, self._on_flow)
+        return False
+
+    # -- lease ---------------------------------------------------------------
+    def _heartbeat(self):
+        interval = max(self.lease_seconds / 3.0, 0.2)
+        while not self._stop.wait(interval):
+            self.renew()
+
+    def renew(self):
+        with self._lock:
+            if self.lost is not None:
+                return False
+            try:
+                self.db.renew_lease(self.bay_uuid, self.owner, self.lease_seconds,
+                                    self.operation)
+                self._last_renew = time.monotonic()
+                return True
+            except db_exc.LeaseLost as exc:
+                self.lost = exc
+                LOG.warning('bay %s: stopping the %s flow at this step: %s',
+                            self.bay_uuid, self.operation, exc)
+                return False
+            except Exception as exc:  # noqa: BLE001 - a DB blip: the timer tries again
+                LOG.warning('bay %s: could not renew the lease: %s', self.bay_uuid, exc)
+                return True
+
+    def _boundary(self):
+        if time.monotonic() - self._last_renew >= _BOUNDARY_RENEW_SECONDS:
+            self.renew()
+        if self.lost is not None:
+            self.engine.suspend()
+
+    # -- notifications -------------------------------------------------------
+    def _on_atom(self, state, details):
+        name = details.get('task_name') or details.get('retry_name')
+        if state == tf_states.RUNNING:
+            self._starts[name] = time.time()
+            self._meta(name, started_at=_now_iso())
+        elif state in _ENDS and name in self._starts:
+            self._meta(name, duration=round(time.time() - self._starts.pop(name), 3))
+        retried = name in self._retried
+        if state == tf_states.REVERTING and not retried and self._on_revert is not None:
+            on_revert, self._on_revert = self._on_revert, None
+            on_revert()
+        error = None
+        if state == tf_states.FAILURE:
+            result = details.get('result')
+            error = getattr(result, 'exception_str', None) or str(result)
+            if self.first_failure is None and not retried:
+                self.first_failure = (name, error)
+        if self.progress is not None:
+            self.progress({'kind': 'step', 'step': name, 'state': state, 'error': error})
+        self._maybe_crash(name, state)
+        self._boundary()
+
+    def _on_flow(self, state, details):
+        if self.progress is not None:
+            self.progress({'kind': 'flow', 'state': state})
+
+    def _meta(self, name, **values):
+        try:
+            self.engine.storage.update_atom_metadata(name, values)
+        except Exception as exc:  # noqa: BLE001 - timing is informative only
+            LOG.debug('could not record timing of %s: %s', name, exc)
+
+    def _maybe_crash(self, name, state):
+        if self._crash_at and self._crash_at == f'{name}:{state}':
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()

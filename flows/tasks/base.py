@@ -1,0 +1,63 @@
+"""What every bay task shares: its cloud, the create deadline, fan-out over servers."""
+
+import concurrent.futures
+import time
+
+from taskflow import task
+
+from bayflow import exceptions
+from bayflow.drivers import cloud as cloud_driver
+
+# Steps that make one resource per server (ports, floating IPs, volumes,
+# servers) make them concurrently: one atom per role keeps the flow's
+# persistence cost flat as node_count grows (see verified-facts.md).
+_FAN_OUT = concurrent.futures.ThreadPoolExecutor(
+    max_workers=16, thread_name_prefix='bayflow-fanout')
+
+
+class BayTimeout(exceptions.BayflowError):
+    """The bay's create_timeout ran out."""
+
+
+class BayTask(task.Task):
+    """A step of a bay flow; the cloud comes from the driver's provider.
+
+    An embedding host installs its own connection with
+    ``bayflow.drivers.cloud.set_provider``; bayflow builds one from its config.
+    """
+
+    @property
+    def cloud(self):
+        return cloud_driver.get_cloud()
+
+
+def check_deadline(bay):
+    """Refuse to start a step once the create's time is up (rolls the bay back)."""
+    deadline = bay.get('deadline')
+    if deadline and time.time() > deadline:
+        minutes = bay.get('create_timeout')
+        raise BayTimeout(f"bay {bay['uuid']} timed out: create_timeout of "
+                         f"{minutes} minute(s) elapsed before this step")
+
+
+def each(fn, items):
+    """``[fn(item) ...]`` concurrently; waits for all, then raises the first error.
+
+    Waiting for every call keeps a revert from racing creates still in flight.
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    futures = [_FAN_OUT.submit(fn, item) for item in items]
+    concurrent.futures.wait(futures)
+    for future in futures:
+        if future.exception() is not None:
+            raise future.exception()
+    return [f.result() for f in futures]
+
+
+def members(bay, role):
+    """Indexes of a role's servers: master_count masters, node_count nodes."""
+    count = bay['master_count'] if role == 'master' else bay['node_count']
+    return list(range(count))
+

@@ -1,0 +1,42 @@
+"""Docker volumes: one Cinder volume per server, attached once the server is ACTIVE."""
+
+from bayflow.flows.tasks import base
+
+
+class CreateVolumes(base.BayTask):
+    def __init__(self, role):
+        super().__init__(name=f'create-volumes-{role}', provides=f'volumes_{role}')
+        self.role = role
+
+    def execute(self, bay, baymodel):
+        base.check_deadline(bay)
+        size = baymodel.get('docker_volume_size')
+        if not size:
+            return []
+        return base.each(
+            lambda i: dict(self.cloud.ensure_volume(bay['uuid'], self.role, i, size), index=i),
+            base.members(bay, self.role))
+
+    def revert(self, bay, *args, **kwargs):
+        base.each(lambda i: self.cloud.delete_volume(bay['uuid'], self.role, i),
+                  base.members(bay, self.role))
+
+
+class AttachVolumes(base.BayTask):
+    def __init__(self, role):
+        super().__init__(name=f'attach-volumes-{role}', provides=f'attachments_{role}',
+                         rebind={'servers': f'servers_active_{role}',
+                                 'volumes': f'volumes_{role}'})
+        self.role = role
+
+    def execute(self, bay, servers, volumes):
+        base.check_deadline(bay)
+        by_index = {s['index']: s for s in servers}
+        return base.each(
+            lambda v: dict(self.cloud.ensure_volume_attachment(
+                by_index[v['index']]['id'], v['id']), index=v['index']), volumes)
+
+    def revert(self, bay, servers, volumes, *args, **kwargs):
+        by_index = {s['index']: s for s in servers}
+        base.each(lambda v: self.cloud.detach_volume(by_index[v['index']]['id'], v['id']),
+                  [v for v in volumes if v['index'] in by_index])

@@ -1,0 +1,126 @@
+"""The seed's commands end to end on the simulator, and how failures end."""
+
+import json
+
+from tests.functional.engine.conftest import BAY, BAYMODEL, owned
+
+
+def _by_bay(resources, bay_uuid):
+    return owned(resources, bay_uuid)
+
+
+def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim):
+    seed = sim.resources()
+    cli.ok(*BAYMODEL)
+    out = cli.ok(*BAY, '--wait')
+    assert 'create-servers-master' in out  # the progress display showed the steps
+    bay = cli.bay()
+    assert bay['status'] == 'CREATE_COMPLETE', bay
+    assert set(bay) == {'uuid', 'name', 'status', 'status_reason', 'baymodel_id',
+                        'node_count', 'master_count', 'api_address', 'master_addresses',
+                        'node_addresses', 'discovery_url', 'create_timeout', 'created_at',
+                        'updated_at'}
+    res = sim.resources()
+    mine = _by_bay(res, bay['uuid'])
+    public = next(n for n in res['networks'] if n['name'] == 'public')
+    (net,) = mine['networks']
+    (subnet,) = mine['subnets']
+    assert subnet['cidr'] == '10.0.0.0/24' and subnet['dns_nameservers'] == ['8.8.8.8']
+    assert subnet['network_id'] == net['id']
+    (router,) = mine['routers']
+    assert router['external_gateway_info']['network_id'] == public['id']
+    interfaces = [p for p in res['ports'] if p['device_id'] == router['id']
+                  and p['device_owner'] == 'network:router_interface']
+    assert [ip['subnet_id'] for p in interfaces for ip in p['fixed_ips']] == [subnet['id']]
+    assert len(mine['security_groups']) >= 2
+    servers = mine['servers']
+    assert len(servers) == 2
+    image = next(i for i in res['images'] if i['name'] == 'fedora-21-atomic-5')
+    flavor = next(f for f in res['flavors'] if f['name'] == 'm1.small')
+    for server in servers:
+        assert server['status'] == 'ACTIVE'
+        assert server['key_name'] == 'testkey'
+        assert server['image_id'] == image['id'] or server.get('image', {}).get('id') == image['id']
+        assert flavor['id'] in json.dumps(server)
+    bay_ports = [p for p in mine['ports'] if p['name'].endswith('-port')]
+    assert len(bay_ports) == 2
+    fips = [f for f in res['floatingips'] if f['port_id'] in {p['id'] for p in bay_ports}]
+    assert len(fips) == 2
+    assert sorted(bay['master_addresses'] + bay['node_addresses']) == \
+        sorted(f['floating_ip_address'] for f in fips)
+    assert bay['api_address'] == f"https://{bay['master_addresses'][0]}:6443"
+    volumes = mine['volumes']
+    assert len(volumes) == 2
+    assert all(v['size'] == 5 and v['status'] == 'in-use' for v in volumes)
+
+    out = cli.ok('bay-delete', 'k8sbay', '--wait')
+    assert 'deleted' in out
+    code, _, err = cli.run('bay-show', 'k8sbay')
+    assert code != 0 and 'not found' in err
+    after = sim.resources()
+    assert _by_bay(after, bay['uuid']) == {}
+    assert _leftover(seed, after) == {}
+
+
+def _leftover(seed, after):
+    """What exists now that did not before, but for the project's default security
+    group, which Neutron makes on the project's first network call."""
+    default = {g['id'] for g in after['security_groups'] if g['name'] == 'default'}
+    new = {}
+    for kind, items in after.items():
+        known = {json.dumps(i, sort_keys=True) for i in seed.get(kind, [])}
+        extra = [i for i in items if json.dumps(i, sort_keys=True) not in known
+                 and i.get('id') not in default and i.get('security_group_id') not in default]
+        if extra and kind not in ('images', 'flavors', 'keypairs', 'users', 'projects'):
+            new[kind] = extra
+    return new
+
+
+def test_permanent_failure_rolls_back_to_nothing(cli, sim):
+    cli.ok(*BAYMODEL)
+    sim.fault(method='POST', path=r'/servers$', status=400, times=None)
+    code, out, err = cli.run(*BAY, '--wait')
+    assert code != 0
+    bay = cli.bay()
+    assert bay['status'] == 'ROLLBACK_COMPLETE'
+    assert 'create-servers' in bay['status_reason']
+    assert 'server' in bay['status_reason'] and 'req-' in bay['status_reason']
+    sim.clear_faults()
+    assert _by_bay(sim.resources(), bay['uuid']) == {}
+
+
+def test_disable_rollback_keeps_what_was_built_and_delete_finishes(cli, sim):
+    cli.ok(*BAYMODEL)
+    sim.fault(method='POST', path=r'/servers$', status=400, times=None)
+    code, _, _ = cli.run(*BAY, '--wait', '--disable-rollback')
+    assert code != 0
+    bay = cli.bay()
+    assert bay['status'] == 'CREATE_FAILED'
+    assert _by_bay(sim.resources(), bay['uuid'])  # kept for troubleshooting
+    sim.clear_faults()
+    cli.ok('bay-delete', 'k8sbay', '--wait')
+    assert _by_bay(sim.resources(), bay['uuid']) == {}
+
+
+def test_bad_input_is_one_line_and_creates_nothing(cli, sim):
+    cli.ok(*BAYMODEL)
+    before = sim.resources()
+    for args, words in (
+            (['bay-create', '--baymodel', 'nope'], 'baymodel'),
+            (['bay-create', '--baymodel', 'k8sbaymodel', '--node-count', '0'], 'node_count'),
+            (['bay-create', '--baymodel', 'k8sbaymodel', '--timeout', 'x'], 'create_timeout'),
+            (['bay-delete', 'nope'], 'nope'),
+            (['bay-config', 'nope'], 'nope'),
+            (['bay-show', 'nope'], 'nope')):
+        code, out, err = cli.run(*args)
+        assert code != 0, args
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith('ERROR:') and words in lines[0], err
+        assert 'Traceback' not in err
+    assert sim.resources() == before
+    assert json.loads(cli.ok('bay-list', '-f', 'json')) == []
+
+
+def test_resume_with_nothing_to_do_exits_zero(cli, sim):
+    out = cli.ok('resume')
+    assert 'Nothing to resume' in out
