@@ -175,6 +175,8 @@ class BayOperations:
         """Take over unfinished flows whose owner is gone; -> [(bay, outcome)]."""
         results, threads = [], []
         lock = threading.Lock()
+        if not idents:
+            books.sweep(self.backend, {b['uuid'] for b in self.db.list_bays()})
         for bay, why_not in self.resumable(idents):
             if why_not is not None:
                 results.append((bay, f'skipped: {why_not}'))

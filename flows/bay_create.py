@@ -27,6 +27,7 @@ def create_bay_flow(roles=('master', 'node'), wait_attempts=600, wait_interval=2
              network.SetRouterGateway('set-router-gateway'),
              network.AddRouterInterface('add-router-interface'),
              secgroups.CreateSecurityGroups('create-security-groups'),
+             secgroups.CreateSecurityGroupRules('create-security-group-rules'),
              coe.ConfigureContainerNetwork('configure-container-network'),
              coe.ConfigureCOE())
     for role in roles:

@@ -6,6 +6,7 @@ deletes it and shows that the cloud holds nothing of it. State goes to a
 throw-away directory, so the user's own ``$BAYFLOW_HOME`` is left alone.
 """
 
+import json
 import os
 import tempfile
 import time
@@ -41,19 +42,20 @@ class Demo(common.Command):
                             latency_ms=parsed_args.latency_ms).start()
             try:
                 self._setup(home, sim)
-                before = _counts(sim)
                 self._say(f'simulated cloud at {sim.url}; state in {home}')
+                uuid = None
                 for argv in (BAYMODEL, BAY + ['--wait'], ['bay-show', 'k8sbay'],
                              ['bay-delete', 'k8sbay', '--wait']):
+                    if argv[0] == 'bay-delete':
+                        uuid = self.service.get_bay('k8sbay')['uuid']
+                        self._say(f'the cloud holds of bay {uuid}: {_summary(_owned(sim, uuid))}')
                     self._say('$ bayflow ' + ' '.join(argv))
                     code = self.app.run_subcommand(argv)
                     if code:
                         return code
-                after = _counts(sim)
-                left = {k: after[k] - before.get(k, 0) for k in after
-                        if after[k] != before.get(k, 0)}
+                left = _owned(sim, uuid)
                 self._say('the cloud holds nothing of the bay: ' +
-                          ('yes' if not left else f'NO, left: {left}'))
+                          ('yes' if not left else f'NO, left: {_summary(left)}'))
                 self._say(f'done in {time.monotonic() - t0:.1f}s')
                 return 1 if left else 0
             finally:
@@ -76,7 +78,14 @@ class Demo(common.Command):
         config.ensure_state_path(conf)
 
 
-def _counts(sim):
+def _owned(sim, bay_uuid):
+    """{kind: [resource]} of every simulated resource that names or tags the bay."""
     import requests
     resources = requests.get(f'{sim.url}/_sim/resources', timeout=10).json()
-    return {kind: len(items) for kind, items in resources.items()}
+    found = {kind: [r for r in items if bay_uuid in json.dumps(r)]
+             for kind, items in resources.items()}
+    return {kind: items for kind, items in found.items() if items}
+
+
+def _summary(owned):
+    return ', '.join(f'{len(items)} {kind}' for kind, items in sorted(owned.items())) or 'nothing'

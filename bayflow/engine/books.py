@@ -90,6 +90,18 @@ def flow_state(flow_detail):
     return flow_detail.state or tf_states.PENDING
 
 
+def sweep(backend, bay_uuids):
+    """Destroy the logbooks of bays that are gone (a process killed after its
+    delete's last step left one); -> how many. A bay's row is inserted before
+    its logbook and destroyed before it, so a logbook without a bay is done."""
+    with connection(backend) as conn:
+        books = [b.uuid for b in conn.get_logbooks(lazy=True)]
+    gone = [uuid for uuid in books if uuid not in bay_uuids]
+    for uuid in gone:
+        destroy_book(backend, uuid)
+    return len(gone)
+
+
 def destroy_book(backend, bay_uuid):
     with connection(backend) as conn:
         try:

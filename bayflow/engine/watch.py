@@ -16,6 +16,7 @@ from taskflow import states as tf_states
 from taskflow.types import notifier
 
 from bayflow import log
+from bayflow.lifecycle import IN_PROGRESS
 from bayflow.persistence import exceptions as db_exc
 
 LOG = log.get_logger(__name__)
@@ -82,12 +83,26 @@ class Watch:
                 return True
             except db_exc.LeaseLost as exc:
                 self.lost = exc
-                LOG.warning('bay %s: stopping the %s flow at this step: %s',
-                            self.bay_uuid, self.operation, exc)
+                if self._settled():
+                    LOG.debug('bay %s: the %s flow settled it; heartbeat stops',
+                              self.bay_uuid, self.operation)
+                else:
+                    LOG.warning('bay %s: stopping the %s flow at this step: %s',
+                                self.bay_uuid, self.operation, exc)
                 return False
             except Exception as exc:  # noqa: BLE001 - a DB blip: the timer tries again
                 LOG.warning('bay %s: could not renew the lease: %s', self.bay_uuid, exc)
                 return True
+
+    def _settled(self):
+        """True when the flow's own last step finished the bay (so the lease
+        went with it), rather than someone else taking the bay away."""
+        try:
+            lease = self.db.lease_of(self.bay_uuid)
+        except db_exc.NotFound:
+            return self.operation == 'delete'
+        return (lease['status'] not in IN_PROGRESS and lease['operation'] == self.operation
+                and not lease['owner'])
 
     def _boundary(self):
         if time.monotonic() - self._last_renew >= _BOUNDARY_RENEW_SECONDS:

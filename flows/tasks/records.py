@@ -17,7 +17,7 @@ class FinishCreate(base.BayTask):
     def __init__(self, roles):
         needs = [f'{what}_{role}' for role in roles
                  for what in ('ports', 'floating_ips', 'attachments')]
-        super().__init__(name='finish-create', requires=needs)
+        super().__init__(name='finish-create', requires=needs + ['security_group_rules'])
         self.roles = list(roles)
 
     def execute(self, bay, coe_config, recorder, **by_role):

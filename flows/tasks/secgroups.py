@@ -1,4 +1,8 @@
-"""Security groups of each role, with the rules the COE and network drivers ask for."""
+"""Security groups of each role, then the rules the COE and network drivers ask for.
+
+The groups and their rules are two steps: ports need only the groups' ids, so
+they go ahead while the (many, independent) rules are added concurrently.
+"""
 
 from bayflow.drivers import coe
 from bayflow.flows.tasks import base
@@ -15,7 +19,25 @@ class CreateSecurityGroups(base.BayTask):
 
     def execute(self, bay, baymodel):
         base.check_deadline(bay)
-        return self.cloud.ensure_security_groups(bay['uuid'], rules_by_role(baymodel))
+        roles = list(rules_by_role(baymodel))
+        groups = base.each(lambda role: self.cloud.ensure_security_group(bay['uuid'], role),
+                           roles)
+        return dict(zip(roles, groups))
 
     def revert(self, bay, baymodel, *args, **kwargs):
         self.cloud.delete_security_groups(bay['uuid'], list(rules_by_role(baymodel)))
+
+
+class CreateSecurityGroupRules(base.BayTask):
+    default_provides = 'security_group_rules'
+
+    def execute(self, bay, baymodel, security_groups):
+        base.check_deadline(bay)
+        pairs = [(role, rule) for role, rules in rules_by_role(baymodel).items()
+                 for rule in rules]
+        created = base.each(lambda pair: self.cloud.ensure_security_group_rules(
+            security_groups[pair[0]], [pair[1]], security_groups), pairs)
+        return {'rules': len(pairs), 'created': sum(created)}
+
+    def revert(self, *args, **kwargs):
+        """Nothing of its own: removing the groups (next) removes their rules."""

@@ -26,7 +26,7 @@ retry_backoff = 0.02
 retry_backoff_max = 0.2
 api_retries = 4
 [bay]
-lease_seconds = 4
+lease_seconds = 15
 """
 
 

@@ -4,6 +4,8 @@ orphaned. Scenarios run a few at a time (each is its own bay) to keep the
 matrix inside the suite's time budget."""
 
 import concurrent.futures
+import json
+import sqlite3
 import signal
 import time
 
@@ -12,7 +14,7 @@ import pytest
 from tests.functional.engine.conftest import BAY, BAYMODEL, lift_quotas, owned
 
 CREATE_STEPS = ['create-network', 'create-subnet', 'create-router', 'set-router-gateway',
-                'add-router-interface', 'create-security-groups',
+                'add-router-interface', 'create-security-groups', 'create-security-group-rules',
                 'configure-container-network', 'configure-coe']
 for _role in ('master', 'node'):
     CREATE_STEPS += [f'{s}-{_role}' for s in (
@@ -34,59 +36,66 @@ def _counts(resources, bay_uuid):
     return counts
 
 
-def _scenario(cli, sim, crash_at, phase, name):
-    """One bay (``name``) killed at ``crash_at``, then resumed by a fresh process."""
-    env = {'BAYFLOW_CRASH_AT': crash_at}
-    create = ['bay-create', '--name', name, '--baymodel', 'k8sbaymodel', '--wait']
-    if phase == 'create':
-        code, out, err = cli.run(*create, env=env)
-    else:
-        uuid = _uuid_of(cli.ok(*create))
-        code, out, err = cli.run('bay-delete', name, '--wait', env=env)
-    assert code == -signal.SIGKILL, f'{crash_at}: {code}\n{out}\n{err}'
-    code, out, err = cli.run('resume', name, '--wait')
-    if phase == 'delete' and code and 'not found' in err:
-        out = f'bay {uuid} ({name}): DELETE_COMPLETE'  # killed after its last step
-    assert code in (0, 1), (crash_at, out, err)
-    uuid = out.split('bay ', 1)[1].split()[0]
-    if phase == 'create':
-        assert 'CREATE_COMPLETE' in out, (crash_at, out)
-        assert _counts(sim.resources(), uuid) == dict(
-            EXPECTED, bay_ports=2, floatingips=2), crash_at
-    else:
-        assert 'DELETE_COMPLETE' in out, (crash_at, out)
-        assert owned(sim.resources(), uuid) == {}, crash_at
-
-
 def _uuid_of(show_output):
     return next(line.split('|')[2].strip() for line in show_output.splitlines()
                 if line.startswith('| uuid '))
 
 
-def _run_all(cli, sim, boundaries, phase):
-    """Scenarios a few at a time, each its own bay in one $BAYFLOW_HOME."""
+def _each(fn, items, workers=3):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def _crash_then_resume(cli, sim, boundaries, phase):
+    """One bay per boundary, each killed there by its own process (a few at a
+    time); then one fresh ``bayflow resume --wait`` takes over all of them."""
     lift_quotas(sim.sim)
     cli.ok(*BAYMODEL)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(_scenario, cli, sim, b, phase, f'bay{i}')
-                   for i, b in enumerate(boundaries)]
-        errors = []
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                future.result()
-            except AssertionError as exc:
-                errors.append(str(exc))
-    assert not errors, '\n\n'.join(errors)
+    names = {f'bay{i}': b for i, b in enumerate(boundaries)}
+    uuids = {}
+    if phase == 'delete':
+        def create(name):
+            uuids[name] = _uuid_of(cli.ok('bay-create', '--name', name, '--baymodel',
+                                          'k8sbaymodel', '--wait'))
+        _each(create, names)
+
+    def kill(name):
+        env = {'BAYFLOW_CRASH_AT': names[name]}
+        if phase == 'create':
+            args = ['bay-create', '--name', name, '--baymodel', 'k8sbaymodel', '--wait']
+        else:
+            args = ['bay-delete', name, '--wait']
+        code, out, err = cli.run(*args, env=env)
+        return None if code == -signal.SIGKILL else f'{names[name]}: exit {code}\n{err}'
+    errors = [e for e in _each(kill, names) if e]
+    assert not errors, '\n'.join(errors)
+
+    out = cli.ok('resume', '--wait', timeout=600)
+    bays = {b['name']: b for b in json.loads(cli.ok('bay-list', '-f', 'json'))}
+    resources = sim.resources()
+    for name, boundary in names.items():
+        if phase == 'create':
+            # (one killed after its last step was complete already: not resumed)
+            assert bays[name]['status'] == 'CREATE_COMPLETE', (boundary, bays[name], out)
+            assert _counts(resources, bays[name]['uuid']) == dict(
+                EXPECTED, bay_ports=2, floatingips=2), boundary
+        else:
+            assert name not in bays, (boundary, out)
+            assert owned(resources, uuids[name]) == {}, (boundary, out)
+    if phase == 'delete':  # no flow of a deleted bay is left behind either
+        db = sqlite3.connect(cli.home / 'bayflow.sqlite')
+        assert db.execute('SELECT count(*) FROM logbooks').fetchone()[0] == 0
+        db.close()
 
 
 @pytest.mark.parametrize('state', ['RUNNING', 'SUCCESS'])
 def test_create_killed_at_every_step_boundary_resumes(cli, sim, state):
-    _run_all(cli, sim, [f'{s}:{state}' for s in CREATE_STEPS], 'create')
+    _crash_then_resume(cli, sim, [f'{s}:{state}' for s in CREATE_STEPS], 'create')
 
 
 @pytest.mark.parametrize('state', ['RUNNING', 'SUCCESS'])
 def test_delete_killed_at_every_step_boundary_resumes(cli, sim, state):
-    _run_all(cli, sim, [f'{s}:{state}' for s in DELETE_STEPS], 'delete')
+    _crash_then_resume(cli, sim, [f'{s}:{state}' for s in DELETE_STEPS], 'delete')
 
 
 @pytest.mark.parametrize('call', [('POST', '/servers'), ('POST', '/v2.0/ports'),
