@@ -35,6 +35,9 @@ def run(db, backend, bay, owner, lease_seconds, progress=None):
     fd = books.load_flow(backend, uuid, bay['flow_id'])
     options = books.options_of(fd)
     flow = engines.flow_from_detail(fd)
+    if _never_ran(fd):
+        for task in _tasks(flow):
+            task.first_run = True
     engine = engines.load(flow, flow_detail=fd, backend=backend, engine='parallel',
                           executor=EXECUTOR,
                           never_resolve=bool(options.get('disable_rollback')))
@@ -49,6 +52,20 @@ def run(db, backend, bay, owner, lease_seconds, progress=None):
                 LOG.info('bay %s: %s flow ended with %s', uuid, operation, exc)
         state = engine.storage.get_flow_state()
         return _settle(db, backend, uuid, operation, state, owner, watcher, fd)
+
+
+def _never_ran(flow_detail):
+    """No step of the flow has started in any process, so none left anything."""
+    return all(ad.state == tf_states.PENDING for ad in flow_detail
+               if not ad.name.startswith('_TaskFlow'))
+
+
+def _tasks(flow):
+    for node, _meta in flow.iter_nodes():
+        if hasattr(node, 'iter_nodes'):
+            yield from _tasks(node)
+        else:
+            yield node
 
 
 def _failure_text(watcher, fd):

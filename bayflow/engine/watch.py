@@ -114,10 +114,11 @@ class Watch:
     def _on_atom(self, state, details):
         name = details.get('task_name') or details.get('retry_name')
         if state == tf_states.RUNNING:
-            self._starts[name] = time.time()
-            self._meta(name, started_at=_now_iso())
+            self._starts[name] = (time.time(), _now_iso())
         elif state in _ENDS and name in self._starts:
-            self._meta(name, duration=round(time.time() - self._starts.pop(name), 3))
+            # One write a step, when it ends (each write costs the flow CPU).
+            started, at = self._starts.pop(name)
+            self._meta(name, started_at=at, duration=round(time.time() - started, 3))
         retried = name in self._retried
         if state == tf_states.REVERTING and not retried and self._on_revert is not None:
             on_revert, self._on_revert = self._on_revert, None

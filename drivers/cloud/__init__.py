@@ -7,6 +7,7 @@ a tag-driven teardown; ``get_cloud()`` is where the engine's tasks get
 theirs (a host may ``set_provider()`` its own).
 """
 
+from bayflow.drivers.cloud.base import first_run
 from bayflow.drivers.cloud.cloud import Cloud
 from bayflow.drivers.cloud.errors import (
     CloudCheckError, CloudError, CloudTeardownError, is_transient)
@@ -17,6 +18,6 @@ from bayflow.drivers.cloud.provider import connect, get_cloud, set_provider
 from bayflow.drivers.cloud.teardown import TEARDOWN_ORDER
 
 __all__ = ('Cloud', 'CloudCheckError', 'CloudError', 'CloudTeardownError', 'TEARDOWN_ORDER',
-           'bay_tag', 'connect', 'get_cloud', 'is_transient', 'network_name', 'port_name',
+           'bay_tag', 'connect', 'first_run', 'get_cloud', 'is_transient', 'network_name', 'port_name',
            'router_name', 'security_group_name', 'server_name', 'set_provider',
            'subnet_name', 'volume_name')

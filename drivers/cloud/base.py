@@ -7,6 +7,8 @@ after construction) and a lock-guarded cache of what the cloud supports;
 every call keeps its state in locals.
 """
 
+import contextlib
+import contextvars
 import threading
 import time
 
@@ -14,6 +16,20 @@ import tenacity
 
 from bayflow.drivers.cloud import errors
 from bayflow.drivers.cloud.provider import cloud_conf, connect
+
+# False only inside first_run(): see CloudBase._ensure.
+_LOOK_FIRST = contextvars.ContextVar('bayflow_look_first', default=True)
+
+
+@contextlib.contextmanager
+def first_run():
+    """Creates made here are a flow's first attempt at its step: the engine
+    promises that no earlier attempt (of a crashed process) can have made them."""
+    token = _LOOK_FIRST.set(False)
+    try:
+        yield
+    finally:
+        _LOOK_FIRST.reset(token)
 
 
 class _Service:
@@ -103,8 +119,16 @@ class CloudBase:
 
     def _ensure(self, kind, name, find, create, secrets=()):
         """Find-or-create as one retried unit: ``find()`` returns the existing
-        resource or None, ``create()`` makes it."""
+        resource or None, ``create()`` makes it.
+
+        Inside :func:`first_run` the first attempt skips the find: nothing can
+        exist yet, and a retry (the answer may have been lost) looks first."""
+        attempts = [0]
+
         def find_or_create():
+            attempts[0] += 1
+            if attempts[0] == 1 and not _LOOK_FIRST.get():
+                return create()
             found = find()
             return found if found is not None else create()
         return self._call('create', kind, name, find_or_create, secrets=secrets)

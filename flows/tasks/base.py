@@ -1,6 +1,7 @@
 """What every bay task shares: its cloud, the create deadline, fan-out over servers."""
 
 import concurrent.futures
+import contextvars
 import time
 
 from taskflow import task
@@ -26,9 +27,23 @@ class BayTask(task.Task):
     ``bayflow.drivers.cloud.set_provider``; bayflow builds one from its config.
     """
 
+    # Set by the runner on every step of a flow that never ran before: such a
+    # step's first create need not look for an earlier attempt's resource.
+    first_run = False
+
     @property
     def cloud(self):
         return cloud_driver.get_cloud()
+
+    def pre_execute(self):
+        self._first_run = cloud_driver.first_run() if self.first_run else None
+        if self._first_run is not None:
+            self._first_run.__enter__()
+
+    def post_execute(self):
+        if self._first_run is not None:
+            self._first_run.__exit__(None, None, None)
+            self._first_run = None
 
 
 def check_deadline(bay):
@@ -48,7 +63,8 @@ def each(fn, items):
     items = list(items)
     if len(items) <= 1:
         return [fn(item) for item in items]
-    futures = [_FAN_OUT.submit(fn, item) for item in items]
+    # Each call in the context of the step (first_run travels with it).
+    futures = [_FAN_OUT.submit(contextvars.copy_context().run, fn, item) for item in items]
     concurrent.futures.wait(futures)
     for future in futures:
         if future.exception() is not None:

@@ -1,6 +1,10 @@
 """The seed's commands end to end on the simulator, and how failures end."""
 
 import json
+import sqlite3
+
+import yaml
+from cryptography import x509
 
 from tests.functional.engine.conftest import BAY, BAYMODEL, owned
 
@@ -9,7 +13,7 @@ def _by_bay(resources, bay_uuid):
     return owned(resources, bay_uuid)
 
 
-def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim):
+def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim, tmp_path):
     seed = sim.resources()
     cli.ok(*BAYMODEL)
     out = cli.ok(*BAY, '--wait')
@@ -52,6 +56,8 @@ def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim):
     volumes = mine['volumes']
     assert len(volumes) == 2
     assert all(v['size'] == 5 and v['status'] == 'in-use' for v in volumes)
+
+    _check_bay_config(cli, bay, tmp_path)
 
     out = cli.ok('bay-delete', 'k8sbay', '--wait')
     assert 'deleted' in out
@@ -124,3 +130,26 @@ def test_bad_input_is_one_line_and_creates_nothing(cli, sim):
 def test_resume_with_nothing_to_do_exits_zero(cli, sim):
     out = cli.ok('resume')
     assert 'Nothing to resume' in out
+
+
+def _check_bay_config(cli, bay, tmp_path):
+    """bay-config writes what `magnum bay-config` did; the CA key is stored
+    encrypted and no private key reaches a log."""
+    target = tmp_path / 'k8sbay'
+    out = cli.ok('bay-config', 'k8sbay', '--dir', str(target))
+    assert f'export KUBECONFIG={target}/config' in out
+    assert sorted(p.name for p in target.iterdir()) == ['ca.pem', 'cert.pem', 'config', 'key.pem']
+    assert (target / 'key.pem').stat().st_mode & 0o077 == 0
+    ca = x509.load_pem_x509_certificate((target / 'ca.pem').read_bytes())
+    cert = x509.load_pem_x509_certificate((target / 'cert.pem').read_bytes())
+    cert.verify_directly_issued_by(ca)
+    kubeconfig = yaml.safe_load((target / 'config').read_text())
+    assert kubeconfig['clusters'][0]['cluster']['server'] == bay['api_address']
+    code, _, err = cli.run('bay-config', 'k8sbay', '--dir', str(target))
+    assert code != 0 and '--force' in err  # never overwrites silently
+    db = sqlite3.connect(cli.home / 'bayflow.sqlite')
+    ca_key, ca_cert = db.execute('SELECT ca_key, ca_cert FROM bays').fetchone()
+    db.close()
+    assert ca_cert.startswith('-----BEGIN CERTIFICATE') and 'PRIVATE KEY' not in ca_key
+    logs = ''.join(p.read_text() for p in (cli.home / 'logs').glob('*.log'))
+    assert 'BEGIN PRIVATE KEY' not in logs and 'BEGIN RSA PRIVATE KEY' not in logs
