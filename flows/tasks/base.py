@@ -13,7 +13,7 @@ from bayflow.drivers import cloud as cloud_driver
 # servers) make them concurrently: one atom per role keeps the flow's
 # persistence cost flat as node_count grows (see verified-facts.md).
 _FAN_OUT = concurrent.futures.ThreadPoolExecutor(
-    max_workers=16, thread_name_prefix='bayflow-fanout')
+    max_workers=32, thread_name_prefix='bayflow-fanout')
 
 
 class BayTimeout(exceptions.BayflowError):
