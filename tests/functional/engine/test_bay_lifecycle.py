@@ -153,3 +153,24 @@ def _check_bay_config(cli, bay, tmp_path):
     assert ca_cert.startswith('-----BEGIN CERTIFICATE') and 'PRIVATE KEY' not in ca_key
     logs = ''.join(p.read_text() for p in (cli.home / 'logs').glob('*.log'))
     assert 'BEGIN PRIVATE KEY' not in logs and 'BEGIN RSA PRIVATE KEY' not in logs
+
+
+def test_without_wait_a_detached_worker_runs_the_flow(cli, sim):
+    cli.ok(*BAYMODEL)
+    shown = cli.ok(*BAY, '-f', 'json')
+    assert json.loads(shown)['status'] == 'CREATE_IN_PROGRESS'
+    _until(lambda: cli.bay()['status'] == 'CREATE_COMPLETE', cli)
+    uuid = cli.bay()['uuid']
+    assert 'has been accepted' in cli.ok('bay-delete', 'k8sbay')
+    _until(lambda: cli.run('bay-show', 'k8sbay')[0] != 0, cli)
+    assert owned(sim.resources(), uuid) == {}
+
+
+def _until(predicate, cli, seconds=90):
+    import time
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            logs = ''.join(p.read_text()[-3000:] for p in (cli.home / 'logs').glob('worker-*'))
+            raise AssertionError(f'the detached worker did not finish: {logs}')
+        time.sleep(0.2)
