@@ -15,10 +15,12 @@ def _wait_for(predicate, seconds=60, what='condition'):
 
 def test_delete_while_creating_stops_the_create_then_deletes(cli, sim):
     cli.ok(*BAYMODEL)
-    sim.sim.state.boot_seconds = 8  # the delete arrives while the create waits for servers
+    # Servers take 12 s to boot: the delete, sent as soon as the create has made
+    # its network, arrives while the create is still running, even on a busy machine.
+    sim.sim.state.boot_seconds = 12
     creator = cli.popen(*BAY, '--wait')
-    _wait_for(lambda: owned(sim.resources(), cli.bay()['uuid']).get('servers')
-              if cli.run('bay-show', 'k8sbay')[0] == 0 else False, what='servers')
+    _wait_for(lambda: owned(sim.resources(), cli.bay()['uuid']).get('networks')
+              if cli.run('bay-show', 'k8sbay')[0] == 0 else False, what='network')
     uuid = cli.bay()['uuid']
     out = cli.ok('bay-delete', 'k8sbay', '--wait')
     assert 'deleted' in out
