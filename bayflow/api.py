@@ -13,11 +13,11 @@ import threading
 
 from taskflow import engines
 from taskflow import states as tf_states
-from taskflow.persistence import models as tf_models
 
 from bayflow.drivers import cloud as cloud_driver
 from bayflow.drivers import coe
-from bayflow.flows import records, specs
+from bayflow.engine import books
+from bayflow.flows import records, retry, specs
 from bayflow.flows.records import Recorder
 
 __all__ = ('BayEngine', 'Recorder', 'check_baymodel', 'create_spec', 'delete_spec',
@@ -54,19 +54,16 @@ def check_baymodel(baymodel):
 
 
 def status_of(flow_detail):
-    """Magnum's status for a flow detail: {'status', 'reason', 'outputs'}.
-
-    Operation comes from the flow's name (``create_bay_flow``/``delete_bay_flow``).
-    """
-    operation = 'DELETE' if 'delete' in flow_detail.name else 'CREATE'
-    atoms = list(flow_detail)
+    """Magnum's status for a flow saved by :class:`BayEngine`: {'status', 'reason', 'outputs'}."""
+    operation = books.options_of(flow_detail)['operation'].upper()
+    retried = retry.retried_steps(engines.flow_from_detail(flow_detail))
+    atoms = [a for a in flow_detail if a.name not in retried]
     failure = next((f'{a.name}: {a.failure.exception_str}' for a in atoms
-                    if a.failure is not None and not a.name.startswith('wait-')), None)
-    reverting = any(a.state in (tf_states.REVERTING, tf_states.REVERTED) and
-                    not a.name.startswith('wait-') for a in atoms)
-    state = flow_detail.state
+                    if a.failure is not None), None)
+    reverting = any(a.state in (tf_states.REVERTING, tf_states.REVERTED) for a in atoms)
     outputs = next((a.results for a in atoms if a.name == 'finish-create'
                     and a.state == tf_states.SUCCESS), None)
+    state = flow_detail.state
     if state == tf_states.SUCCESS:
         status = f'{operation}_COMPLETE'
     elif state == tf_states.REVERTED:
@@ -84,9 +81,9 @@ def status_of(flow_detail):
 class BayEngine:
     """Submit by id, ask for state by id: what a Magnum driver needs, and no more.
 
-    Flows are saved in the host's TaskFlow ``backend`` (one logbook per bay)
-    and run on a parallel engine in background threads of this process;
-    :meth:`resume` picks up a flow a crashed process left.
+    Flows are saved in the host's TaskFlow ``backend`` (one logbook per bay,
+    as bayflow keeps its own) and run on a parallel engine in background
+    threads of this process; :meth:`resume` picks up a flow a crashed process left.
     """
 
     def __init__(self, backend, max_workers=8):
@@ -98,31 +95,23 @@ class BayEngine:
 
     def submit_create(self, bay, baymodel):
         """Save and start the create flow of ``bay``; returns its flow id at once."""
-        return self._submit(bay['uuid'], specs.create_spec(bay, baymodel))
+        return self._submit(bay['uuid'], specs.create_spec(bay, baymodel), 'create')
 
     def submit_delete(self, bay):
-        return self._submit(bay['uuid'], specs.delete_spec(bay))
+        return self._submit(bay['uuid'], specs.delete_spec(bay), 'delete')
 
-    def _submit(self, bay_uuid, spec):
-        with self._connection() as conn:
-            try:
-                book = conn.get_logbook(bay_uuid)
-            except Exception:  # noqa: BLE001 - first flow of this bay
-                book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
-        engine = engines.load_from_factory(
-            spec['factory'], factory_kwargs=spec['factory_kwargs'], store=spec['store'],
-            book=book, backend=self.backend, engine='parallel', executor=self._steps)
-        flow_id = engine.storage.flow_uuid
-        self._start(flow_id, engine)
+    def _submit(self, bay_uuid, spec, operation):
+        flow_id = books.save_flow(self.backend, bay_uuid, spec['factory'],
+                                  spec['factory_kwargs'], spec['store'],
+                                  {'operation': operation})
+        self.resume(flow_id)
         return flow_id
 
     def resume(self, flow_id):
-        """Go on with a flow left unfinished (by a crash of this host's process)."""
-        engine = engines.load_from_detail(self._detail(flow_id), backend=self.backend,
-                                          engine='parallel', executor=self._steps)
-        self._start(flow_id, engine)
-
-    def _start(self, flow_id, engine):
+        """Run a saved flow: a new one, or one a crash of this host's process left."""
+        engine = engines.load_from_detail(books.load_flow(self.backend, flow_id),
+                                          backend=self.backend, engine='parallel',
+                                          executor=self._steps)
         with self._lock:
             self._running[flow_id] = self._pool.submit(_run, engine)
 
@@ -135,15 +124,7 @@ class BayEngine:
 
     def state(self, flow_id):
         """{'status', 'reason', 'outputs'} in Magnum's vocabulary."""
-        return status_of(self._detail(flow_id))
-
-    def _detail(self, flow_id):
-        with self._connection() as conn:
-            return conn.get_flow_details(flow_id)
-
-    def _connection(self):
-        import contextlib
-        return contextlib.closing(self.backend.get_connection())
+        return status_of(books.load_flow(self.backend, flow_id))
 
     def close(self):
         self._pool.shutdown(wait=True)

@@ -144,7 +144,7 @@ class BayOperations:
         if not bay.get('flow_id'):
             return False
         try:
-            fd = books.load_flow(self.backend, bay['uuid'], bay['flow_id'])
+            fd = books.load_flow(self.backend, bay['flow_id'])
         except Exception:  # noqa: BLE001 - saved flow missing: build it again
             return False
         return books.options_of(fd).get('operation') == bay['operation']
@@ -234,7 +234,7 @@ class BayOperations:
 
     def bay_steps(self, ident):
         bay = self.db.get_bay(ident)
-        return books.steps(self.backend, bay['uuid'], bay.get('flow_id'))
+        return books.steps(self.backend, bay.get('flow_id'))
 
 
 def _gone(bay):

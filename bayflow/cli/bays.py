@@ -1,5 +1,6 @@
 """Bay commands, with python-magnumclient's names, flags and columns."""
 
+import argparse
 import os
 
 from bayflow.cli import common, progress as progress_mod
@@ -181,7 +182,7 @@ class Resume(common.Command):
         parser.add_argument('--wait', action='store_true',
                             help='Run the flows here until they end (default: detached '
                                  'workers run them).')
-        parser.add_argument('--quiet', action='store_true', help=argparse_suppress())
+        parser.add_argument('--quiet', action='store_true', help=argparse.SUPPRESS)
         return parser
 
     def take_action(self, parsed_args):
@@ -200,8 +201,4 @@ class Resume(common.Command):
             self.exit_code = 1
         return 0
 
-
-def argparse_suppress():
-    import argparse
-    return argparse.SUPPRESS
 

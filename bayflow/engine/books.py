@@ -11,7 +11,6 @@ import datetime
 from oslo_utils import uuidutils
 from taskflow import engines
 from taskflow import exceptions
-from taskflow import states as tf_states
 from taskflow.persistence import models as tf_models
 
 from bayflow.persistence import taskflow_backend
@@ -52,7 +51,7 @@ def save_flow(backend, bay_uuid, factory, factory_kwargs, store, options=None):
     return fd.uuid
 
 
-def load_flow(backend, bay_uuid, flow_id):
+def load_flow(backend, flow_id):
     with connection(backend) as conn:
         return conn.get_flow_details(flow_id)
 
@@ -61,12 +60,12 @@ def options_of(flow_detail):
     return dict(flow_detail.meta.get(META) or {})
 
 
-def steps(backend, bay_uuid, flow_id):
+def steps(backend, flow_id):
     """Each atom of a flow: name, state, start, duration and error (for bay-show --steps)."""
     if not flow_id:
         return []
     try:
-        fd = load_flow(backend, bay_uuid, flow_id)
+        fd = load_flow(backend, flow_id)
     except Exception:  # noqa: BLE001 - a bay whose flow was never saved
         return []
     out = []
@@ -84,10 +83,6 @@ def steps(backend, bay_uuid, flow_id):
                     'duration': meta.get('duration'), 'error': error})
     out.sort(key=lambda s: (s['started_at'] is None, s['started_at'] or '', s['step']))
     return out
-
-
-def flow_state(flow_detail):
-    return flow_detail.state or tf_states.PENDING
 
 
 def sweep(backend, bay_uuids):

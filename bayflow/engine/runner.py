@@ -32,7 +32,7 @@ def run(db, backend, bay, owner, lease_seconds, progress=None):
     lease is lost (a delete was requested, or another owner took over).
     """
     uuid, operation = bay['uuid'], bay['operation']
-    fd = books.load_flow(backend, uuid, bay['flow_id'])
+    fd = books.load_flow(backend, bay['flow_id'])
     options = books.options_of(fd)
     flow = engines.flow_from_detail(fd)
     if _never_ran(fd):
@@ -42,7 +42,8 @@ def run(db, backend, bay, owner, lease_seconds, progress=None):
                           executor=EXECUTOR,
                           never_resolve=bool(options.get('disable_rollback')))
     watcher = watch_mod.Watch(db, engine, uuid, operation, owner, lease_seconds, progress,
-                              on_revert=lambda: _rollback_started(db, uuid, owner, watcher),
+                              on_revert=lambda: _rollback_started(
+                                  db, uuid, owner, _failure_text(watcher, fd)),
                               retried=retry.retried_steps(flow))
     with log.operation_context(uuid, operation):
         with watcher:
@@ -73,7 +74,7 @@ def _failure_text(watcher, fd):
         step, error = watcher.first_failure
         return f'{step} failed: {error}'
     for ad in fd:  # failed in an earlier process; read it from the logbook
-        if ad.failure is not None:
+        if ad.failure is not None and ad.name not in watcher.retried:
             return f'{ad.name} failed: {ad.failure.exception_str}'
     return 'a step failed'
 
@@ -94,19 +95,18 @@ def _move(db, uuid, trigger, owner, reason, allowed_from=None):
         return False
 
 
-def _rollback_started(db, uuid, owner, watcher):
-    reason = f'Bay CREATE failed, rolling back: {_failure_text(watcher, [])}'
-    _move(db, uuid, 'rollback', owner, reason, allowed_from=('CREATE_IN_PROGRESS',))
+def _rollback_started(db, uuid, owner, failure):
+    _move(db, uuid, 'rollback', owner, f'Bay CREATE failed, rolling back: {failure}',
+          allowed_from=('CREATE_IN_PROGRESS',))
 
 
 def _leftovers(uuid):
+    """What a failed revert left, for the reason (a failed delete step names it already)."""
     try:
         inventory = cloud_driver.get_cloud().bay_inventory(uuid)
-    except Exception as exc:  # noqa: BLE001 - the cloud may be what failed
-        return f'could not list what is left ({exc})'
-    left = [f'{kind} {item.get("name") or item["id"]}'
-            for kind, items in inventory.items() for item in items]
-    return ', '.join(left) if left else 'nothing'
+    except Exception:  # noqa: BLE001 - the cloud may be what failed
+        inventory = None
+    return cloud_driver.describe_leftovers(inventory)
 
 
 def _settle(db, backend, uuid, operation, state, owner, watcher, fd):
@@ -123,10 +123,9 @@ def _settle(db, backend, uuid, operation, state, owner, watcher, fd):
     failure = _failure_text(watcher, fd)
     if operation == 'delete':
         _move(db, uuid, 'fail', owner,
-              f'Bay DELETE failed: {failure}; left in the cloud: {_leftovers(uuid)}; '
-              f'bay-delete again finishes the job')
+              f'Bay DELETE failed: {failure}; bay-delete again finishes the job')
     elif state == tf_states.REVERTED:
-        _rollback_started(db, uuid, owner, watcher)
+        _rollback_started(db, uuid, owner, failure)
         _move(db, uuid, 'rollback_complete', owner,
               f'Bay CREATE failed and was rolled back: {failure}')
     elif _status(db, uuid) == 'ROLLBACK_IN_PROGRESS':

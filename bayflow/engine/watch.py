@@ -45,11 +45,11 @@ class Watch:
         self._stop = threading.Event()
         self._timer = None
         self._crash_at = os.environ.get(CRASH_ENV)
-        self._starts = {}  # step -> time it started running
+        self._starts = {}  # step -> (time.time(), ISO time) it started running
         # Called once, when the first step starts reverting (the flow itself
         # goes from RUNNING straight to REVERTED or FAILURE).
         self._on_revert = on_revert
-        self._retried = frozenset(retried)
+        self.retried = frozenset(retried)  # their failures are waits, not errors
 
     def __enter__(self):
         self.engine.atom_notifier.register(notifier.Notifier.ANY, self._on_atom)
@@ -119,7 +119,7 @@ class Watch:
             # One write a step, when it ends (each write costs the flow CPU).
             started, at = self._starts.pop(name)
             self._meta(name, started_at=at, duration=round(time.time() - started, 3))
-        retried = name in self._retried
+        retried = name in self.retried
         if state == tf_states.REVERTING and not retried and self._on_revert is not None:
             on_revert, self._on_revert = self._on_revert, None
             on_revert()

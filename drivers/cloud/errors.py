@@ -53,17 +53,20 @@ class CloudTeardownError(CloudError):
 
     def __init__(self, bay_uuid, leftovers, cause):
         self.bay_uuid, self.leftovers, self.cause = bay_uuid, leftovers, cause
-        if leftovers is None:
-            names = 'unknown (listing them failed too)'
-        else:
-            names = '; '.join(f"{kind}: {', '.join(r.get('name') or r['id'] for r in items)}"
-                              for kind, items in leftovers.items() if items) or 'nothing found'
         BayflowError.__init__(self, f'cannot tear down bay {bay_uuid}: {cause}; '
-                                    f'left behind: {names}')
+                                    f'left behind: {describe_leftovers(leftovers)}')
         self.action, self.kind, self.name = 'tear down', 'bay', bay_uuid
         self.detail = str(cause)
         self.status = getattr(cause, 'status', None)
         self.request_id = getattr(cause, 'request_id', None)
+
+
+def describe_leftovers(leftovers):
+    """'servers: a, b; ports: c' of a bay_inventory() (None: it could not be listed)."""
+    if leftovers is None:
+        return 'unknown (listing them failed too)'
+    return '; '.join(f"{kind}: {', '.join(r.get('name') or r['id'] for r in items)}"
+                     for kind, items in leftovers.items() if items) or 'nothing found'
 
 
 def is_cloud_error(exc):

@@ -43,8 +43,7 @@ def lift_quotas(sim):
     cfg = sim.clouds_yaml()['clouds']
     admin = openstack.connect(**cfg['sim-admin']['auth'],
                               region_name=cfg['sim-admin']['region_name'])
-    project = admin.identity.find_project('demo') if hasattr(admin, 'identity') else None
-    project_id = project.id if project else cfg['sim']['auth'].get('project_id')
+    project_id = admin.identity.find_project('demo').id
     admin.network.update_quota(project_id, security_groups=-1, security_group_rules=-1,
                                routers=-1, floating_ips=-1, networks=-1, ports=-1,
                                subnets=-1)

@@ -151,7 +151,9 @@ def test_a_permanent_delete_fault_leaves_delete_failed_and_a_second_delete_finis
             assert code != 0
             bay = cli.bay()
             assert bay['status'] == 'DELETE_FAILED', bay
-            assert 'left in the cloud' in bay['status_reason'], bay['status_reason']
+            reason = bay['status_reason']
+            assert 'left behind: ' in reason and f'bf-{uuid}-' in reason, reason
+            assert 'again finishes' in reason, reason
             sim.clear_faults()
             cli.ok('bay-delete', 'k8sbay', '--wait')
             assert owned(sim.resources(), uuid) == {}, call
