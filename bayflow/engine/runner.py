@@ -74,7 +74,7 @@ def _failure_text(watcher, fd):
         step, error = watcher.first_failure
         return f'{step} failed: {error}'
     for ad in fd:  # failed in an earlier process; read it from the logbook
-        if ad.failure is not None and ad.name not in watcher.retried:
+        if ad.failure is not None and not ad.failure.check(retry.StillWaiting):
             return f'{ad.name} failed: {ad.failure.exception_str}'
     return 'a step failed'
 

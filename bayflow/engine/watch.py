@@ -16,6 +16,7 @@ from taskflow import states as tf_states
 from taskflow.types import notifier
 
 from bayflow import log
+from bayflow.flows.retry import StillWaiting
 from bayflow.lifecycle import IN_PROGRESS
 from bayflow.persistence import exceptions as db_exc
 
@@ -127,7 +128,8 @@ class Watch:
         if state == tf_states.FAILURE:
             result = details.get('result')
             error = getattr(result, 'exception_str', None) or str(result)
-            if self.first_failure is None and not retried:
+            waiting = retried and hasattr(result, 'check') and result.check(StillWaiting)
+            if self.first_failure is None and not waiting:
                 self.first_failure = (name, error)
         if self.progress is not None:
             self.progress({'kind': 'step', 'step': name, 'state': state, 'error': error})
