@@ -21,10 +21,11 @@ from bayflow.flows import records, retry, specs
 from bayflow.flows.records import Recorder
 
 __all__ = ('BayEngine', 'Recorder', 'check_baymodel', 'create_spec', 'delete_spec',
-           'register_recorder', 'status_of', 'use_connection')
+           'register_recorder', 'status_of', 'update_spec', 'use_connection')
 
 create_spec = specs.create_spec
 delete_spec = specs.delete_spec
+update_spec = specs.update_spec
 register_recorder = records.register
 
 
@@ -36,20 +37,35 @@ def use_connection(conn, **settings):
     return cloud
 
 
-def check_baymodel(baymodel):
+def check_baymodel(baymodel, warm_up=False):
     """The cloud checks of bay-create: -> the baymodel with the cloud's ids and
-    ``cluster_distro``, ready for :func:`create_spec`; raises CloudCheckError."""
+    ``cluster_distro``, ready for :func:`create_spec`; raises CloudCheckError.
+
+    The checks are independent reads, so they go out together (with the
+    warm-up of a create that follows, when asked)."""
     cloud = cloud_driver.get_cloud()
-    image = cloud.check_image(baymodel['image_id'])
-    out = dict(baymodel, image_id=image['id'], cluster_distro=image['os_distro'])
-    coe.get_driver(baymodel['coe'], image['os_distro'], baymodel.get('server_type') or 'vm')
-    cloud.check_keypair(baymodel['keypair_id'])
-    out['flavor_id'] = cloud.check_flavor(baymodel['flavor_id'])['id']
+    def image():
+        found = cloud.check_image(baymodel['image_id'])
+        coe.get_driver(baymodel['coe'], found['os_distro'],
+                       baymodel.get('server_type') or 'vm')
+        return found
+    calls = {'image': image,
+             'keypair': lambda: cloud.check_keypair(baymodel['keypair_id']),
+             'flavor': lambda: cloud.check_flavor(baymodel['flavor_id'])}
     if baymodel.get('master_flavor_id'):
-        out['master_flavor_id'] = cloud.check_flavor(baymodel['master_flavor_id'],
-                                                     field='master_flavor_id')['id']
-    out['external_network_id'] = cloud.check_external_network(
-        baymodel['external_network_id'])['id']
+        calls['master_flavor'] = lambda: cloud.check_flavor(baymodel['master_flavor_id'],
+                                                            field='master_flavor_id')
+    calls['external_network'] = lambda: cloud.check_external_network(
+        baymodel['external_network_id'])
+    if warm_up:
+        calls['warm_up'] = cloud.warm_up
+    found = cloud.together(calls)
+    image = found['image']
+    out = dict(baymodel, image_id=image['id'], cluster_distro=image['os_distro'],
+               flavor_id=found['flavor']['id'],
+               external_network_id=found['external_network']['id'])
+    if 'master_flavor' in found:
+        out['master_flavor_id'] = found['master_flavor']['id']
     return out
 
 
@@ -61,13 +77,14 @@ def status_of(flow_detail):
     failure = next((f'{a.name}: {a.failure.exception_str}' for a in atoms
                     if a.failure is not None), None)
     reverting = any(a.state in (tf_states.REVERTING, tf_states.REVERTED) for a in atoms)
-    outputs = next((a.results for a in atoms if a.name == 'finish-create'
+    outputs = next((a.results for a in atoms if a.name in ('finish-create', 'finish-update')
                     and a.state == tf_states.SUCCESS), None)
     state = flow_detail.state
     if state == tf_states.SUCCESS:
         status = f'{operation}_COMPLETE'
     elif state == tf_states.REVERTED:
-        status = 'ROLLBACK_COMPLETE' if operation == 'CREATE' else 'DELETE_FAILED'
+        # A reverted update removed what it added; Heat too left it UPDATE_FAILED.
+        status = 'ROLLBACK_COMPLETE' if operation == 'CREATE' else f'{operation}_FAILED'
     elif state == tf_states.FAILURE:
         status = 'ROLLBACK_FAILED' if reverting and operation == 'CREATE' \
             else f'{operation}_FAILED'
@@ -86,8 +103,9 @@ class BayEngine:
     threads of this process; :meth:`resume` picks up a flow a crashed process left.
     """
 
-    def __init__(self, backend, max_workers=8):
+    def __init__(self, backend, max_workers=8, recorder='none'):
         self.backend = backend
+        self.recorder = recorder  # the name a host registered its Recorder under
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_workers)
         self._steps = concurrent.futures.ThreadPoolExecutor(max_workers=32)
         self._running = {}
@@ -95,10 +113,17 @@ class BayEngine:
 
     def submit_create(self, bay, baymodel):
         """Save and start the create flow of ``bay``; returns its flow id at once."""
-        return self._submit(bay['uuid'], specs.create_spec(bay, baymodel), 'create')
+        return self._submit(bay['uuid'], specs.create_spec(bay, baymodel, self.recorder),
+                            'create')
 
     def submit_delete(self, bay):
-        return self._submit(bay['uuid'], specs.delete_spec(bay), 'delete')
+        return self._submit(bay['uuid'], specs.delete_spec(bay, self.recorder), 'delete')
+
+    def submit_update(self, bay, baymodel, node_count):
+        """Save and start the flow scaling ``bay`` (its record as built, with the
+        CA the create reported) to ``node_count``; returns its flow id at once."""
+        return self._submit(bay['uuid'], specs.update_spec(bay, baymodel, node_count,
+                                                             self.recorder), 'update')
 
     def _submit(self, bay_uuid, spec, operation):
         flow_id = books.save_flow(self.backend, bay_uuid, spec['factory'],

@@ -17,6 +17,9 @@ class Recorder:
         """The bay is built: ``outputs`` holds api_address, master_addresses,
         node_addresses and the CA (``ca_cert``, ``ca_key`` encrypted)."""
 
+    def update_complete(self, bay_uuid, outputs):
+        """The bay is scaled: ``outputs`` holds node_count and node_addresses."""
+
     def delete_complete(self, bay_uuid):
         """Nothing of the bay is left in the cloud."""
 

@@ -123,10 +123,8 @@ class UpdateBayModel(common.ShowOne):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument('baymodel', help='Name or uuid.')
-        parser.add_argument('op', help='add, replace or remove.')
-        parser.add_argument('attributes', nargs='+', metavar='path=value',
-                            help='Attributes (for remove, just the path).')
+        common.add_patch_arguments(parser, 'baymodel', 'add, replace or remove.',
+                                   'Attributes (for remove, just the path).')
         return parser
 
     def take_action(self, parsed_args):

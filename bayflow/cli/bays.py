@@ -3,6 +3,7 @@
 import argparse
 import os
 
+from bayflow import validation
 from bayflow.cli import common, progress as progress_mod
 
 LIST_COLUMNS = ('uuid', 'name', 'node_count', 'master_count', 'status')
@@ -28,14 +29,30 @@ class _Runs:
                                  'when the bay ends failed (default: a detached worker '
                                  'runs it and the command returns at once).')
 
+    def add_rollback(self, parser, operation):
+        parser.add_argument('--disable-rollback', action='store_true',
+                            help=f'Keep what was built when the {operation} fails '
+                                 f'({operation.upper()}_FAILED) instead of removing it.')
+
     def progress(self, parsed_args, title):
         if not parsed_args.wait:
             return None
         return progress_mod.Progress(title, stream=self.app.stdout)
 
-    def settle(self, bay, wanted=None):
+    def run_flow(self, parsed_args, title, start, wanted):
+        """``start()`` leaves the flow to a detached worker; with --wait it runs
+        here under the progress display and the bay must end in ``wanted``."""
+        view = self.progress(parsed_args, title)
+        if view is None:
+            return start()
+        with view:
+            bay = start(wait=True, progress=view)
+        self.settle(bay, wanted)
+        return bay
+
+    def settle(self, bay, wanted=()):
         """Exit non-zero, with the reason, when the bay did not end as wanted."""
-        if bay['status'] in FAILED_ENDS or (wanted and bay['status'] != wanted):
+        if bay['status'] in FAILED_ENDS or (wanted and bay['status'] not in wanted):
             self.exit_code = 1
             self.app.stderr.write(f"ERROR: bay {bay['uuid']} is {bay['status']}: "
                                   f"{bay.get('status_reason')}\n")
@@ -58,9 +75,7 @@ class CreateBay(_Runs, common.ShowOne):
         parser.add_argument('--timeout', dest='create_timeout', metavar='MINUTES',
                             help='Minutes the create may take (0 = no limit; default '
                                  '[bay] create_timeout).')
-        parser.add_argument('--disable-rollback', action='store_true',
-                            help='Keep what was built when the create fails '
-                                 '(CREATE_FAILED) instead of removing it.')
+        self.add_rollback(parser, 'create')
         self.add_wait(parser)
         return parser
 
@@ -69,14 +84,36 @@ class CreateBay(_Runs, common.ShowOne):
                   ('name', 'node_count', 'master_count', 'discovery_url', 'create_timeout')
                   if getattr(parsed_args, k) is not None}
         values['baymodel_id'] = parsed_args.baymodel
-        view = self.progress(parsed_args, f'bay-create {parsed_args.name or ""}'.strip())
-        if view is None:
-            bay = self.service.create_bay(values, disable_rollback=parsed_args.disable_rollback)
-        else:
-            with view:
-                bay = self.service.create_bay(values, wait=True, progress=view,
-                                              disable_rollback=parsed_args.disable_rollback)
-            self.settle(bay, 'CREATE_COMPLETE')
+        bay = self.run_flow(
+            parsed_args, f'bay-create {parsed_args.name or ""}'.strip(),
+            lambda **kw: self.service.create_bay(
+                values, disable_rollback=parsed_args.disable_rollback, **kw),
+            ('CREATE_COMPLETE',))
+        return show_bay(bay)
+
+
+class UpdateBay(_Runs, common.ShowOne):
+    """Scale a bay: <op> is replace (node_count=N) or remove (node_count: back to 1)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        common.add_patch_arguments(
+            parser, 'bay', 'replace (or add) node_count=N, or remove node_count.',
+            'node_count=N (for remove, just node_count).')
+        self.add_rollback(parser, 'update')
+        self.add_wait(parser)
+        return parser
+
+    def take_action(self, parsed_args):
+        ops = validation.parse_patch(parsed_args.op, parsed_args.attributes)
+        node_count = validation.validate_bay_update({}, ops)['node_count']
+        # (a no-op update leaves the bay as it was: CREATE_COMPLETE, say)
+        bay = self.run_flow(
+            parsed_args, f'bay-update {parsed_args.bay}',
+            lambda **kw: self.service.update_bay(
+                parsed_args.bay, node_count, disable_rollback=parsed_args.disable_rollback,
+                **kw),
+            ('CREATE_COMPLETE', 'UPDATE_COMPLETE'))
         return show_bay(bay)
 
 

@@ -63,6 +63,14 @@ class ShowOne(_UserErrors, show.ShowOne):
     pass
 
 
+def add_patch_arguments(parser, target, op_help, attributes_help):
+    """``<target> <op> <attribute=value> [...]``: python-magnumclient's *-update form."""
+    parser.add_argument(target, help='Name or uuid.')
+    parser.add_argument('op', help=op_help)
+    parser.add_argument('attributes', nargs='+', metavar='attribute=value',
+                        help=attributes_help)
+
+
 def plain(value):
     """Datetimes as ISO 8601 text, so every formatter (json, yaml) can print them."""
     return value.isoformat() if isinstance(value, datetime.datetime) else value

@@ -15,17 +15,21 @@ class DatabaseRecorder(records.Recorder):
         self.db, self.owner = db, owner
 
     def create_complete(self, bay_uuid, outputs):
+        self._complete(bay_uuid, 'create', outputs, ('api_address', 'master_addresses',
+                                                     'node_addresses', 'ca_cert', 'ca_key'))
+
+    def update_complete(self, bay_uuid, outputs):
+        self._complete(bay_uuid, 'update', outputs, ('node_count', 'node_addresses'))
+
+    def _complete(self, bay_uuid, operation, outputs, fields):
         bay = self.db.get_bay(bay_uuid)
-        if bay['status'] != 'CREATE_IN_PROGRESS':
+        if bay['status'] != f'{operation.upper()}_IN_PROGRESS':
             # Already recorded (a re-run), or a delete was requested meanwhile.
-            LOG.info('bay %s is %s: create not recorded as complete', bay_uuid,
-                     bay['status'])
+            LOG.info('bay %s is %s: %s not recorded as complete', bay_uuid,
+                     bay['status'], operation)
             return
-        extra = {k: outputs[k] for k in ('api_address', 'master_addresses',
-                                         'node_addresses', 'ca_cert', 'ca_key')
-                 if k in outputs}
-        lifecycle.transition(self.db, bay, 'create_complete', owner=self.owner,
-                             extra=extra)
+        lifecycle.transition(self.db, bay, f'{operation}_complete', owner=self.owner,
+                             extra={k: outputs[k] for k in fields if k in outputs})
 
     def delete_complete(self, bay_uuid):
         try:

@@ -73,7 +73,11 @@ def each(fn, items):
 
 
 def members(bay, role):
-    """Indexes of a role's servers: master_count masters, node_count nodes."""
+    """Indexes of a role's servers: master_count masters, node_count nodes.
+
+    A scale-up's bay has ``first_index`` ({role: old count}): its steps make
+    (and their reverts remove) only the servers it adds, never the bay's own.
+    """
     count = bay['master_count'] if role == 'master' else bay['node_count']
-    return list(range(count))
+    return list(range((bay.get('first_index') or {}).get(role, 0), count))
 

@@ -32,6 +32,27 @@ class FinishCreate(base.BayTask):
         return {k: v for k, v in outputs.items() if k != 'ca_key'}
 
 
+class FinishUpdate(base.BayTask):
+    """Every node the bay now has, read back from the cloud (the ones it kept
+    and the ones it added alike), then UPDATE_COMPLETE."""
+
+    default_provides = 'bay_outputs'
+
+    def __init__(self, role, after=()):
+        super().__init__(name='finish-update', requires=list(after))
+        self.role = role
+
+    def execute(self, bay, baymodel, recorder, **_after):
+        found = self.cloud.role_addresses(bay['uuid'], self.role,
+                                          range(bay['node_count']))
+        use_fip = baymodel.get('floating_ip_enabled', True)
+        outputs = {'node_count': bay['node_count'],
+                   'node_addresses': [(n['floating_ip'] if use_fip else None)
+                                      or n['fixed_ip'] for n in found]}
+        records.get(recorder).update_complete(bay['uuid'], outputs)
+        return outputs
+
+
 class FinishDelete(base.BayTask):
     def execute(self, bay, recorder):
         records.get(recorder).delete_complete(bay['uuid'])

@@ -45,3 +45,20 @@ def test_host_engine_killed_and_resumed_builds_the_bay(cli, sim, tmp_path):
     out, err = deleter.communicate(timeout=120)
     assert json.loads(out.splitlines()[-1])['status'] == 'DELETE_COMPLETE', err
     assert owned(sim.resources(), bay_uuid) == {}
+
+
+def test_host_scales_its_bay_with_the_ca_its_recorder_kept(cli, sim, tmp_path):
+    db_url = f'sqlite:///{tmp_path}/host.sqlite'
+    bay_uuid = str(uuid.uuid4())
+    for args, status in ((('create', db_url, bay_uuid), 'CREATE_COMPLETE'),
+                         (('scale', db_url, bay_uuid, '2'), 'UPDATE_COMPLETE')):
+        out, err = _host(cli, *args).communicate(timeout=120)
+        state = json.loads(out.splitlines()[-1])
+        assert state['status'] == status, (state, err)
+    assert state['outputs']['node_count'] == 2 and len(state['outputs']['node_addresses']) == 2
+    mine = owned(sim.resources(), bay_uuid)
+    assert len(mine['servers']) == 3 and len(mine['volumes']) == 3
+
+    out, err = _host(cli, 'delete', db_url, bay_uuid).communicate(timeout=120)
+    assert json.loads(out.splitlines()[-1])['status'] == 'DELETE_COMPLETE', err
+    assert owned(sim.resources(), bay_uuid) == {}
