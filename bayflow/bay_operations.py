@@ -10,12 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid as uuidlib
 
 from bayflow import api, config, exceptions, lifecycle, log, validation
 from bayflow.drivers import cloud as cloud_driver
 from bayflow.drivers import coe, tls
 from bayflow.engine import books, owner as owner_mod, recorder, runner
-from bayflow.flows import specs
+from bayflow.flows import retry, specs
 from bayflow.persistence import exceptions as db_exc
 
 LOG = log.get_logger(__name__)
@@ -42,21 +43,45 @@ class BayOperations:
         return self._backend
 
     # -- create -------------------------------------------------------------
-    def create_bay(self, values, wait=False, disable_rollback=False, progress=None):
-        """Record the bay and its flow, then run it here (wait) or detached."""
+    def create_bay(self, values, wait=False, disable_rollback=False, progress=None,
+                   event_id=None):
+        """Record the bay and its flow, then run it here (wait) or start it
+        (``start_flow``). ``event_id`` is recorded with the bay's insert.
+
+        The flow is saved first and the bay inserted already pointing at it,
+        so no bay is ever without its flow; a flow whose bay was not inserted
+        (a duplicate event) is removed again.
+        """
         record = validation.validate_bay(values, conf=self.conf)
         baymodel = self.db.get_baymodel(record['baymodel_id'])
-        resolved = api.check_baymodel(baymodel)
+        # The warm-up helps only the process that goes on to run the flow.
+        resolved = self._checked(baymodel, warm_up=wait)
         identity = self.cloud.identity()
-        bay = lifecycle.start_create(self.db, dict(
-            record, baymodel_id=baymodel['uuid'], project_id=identity['project_id'],
-            user_id=identity['user_id']))
-        bay = self._save_flow(bay, resolved=resolved, disable_rollback=disable_rollback)
+        values = dict(record, uuid=str(uuidlib.uuid4()), baymodel_id=baymodel['uuid'],
+                      project_id=identity['project_id'], user_id=identity['user_id'])
+        flow_id = self._new_flow(values, 'create', resolved, disable_rollback)
+        try:
+            bay = lifecycle.start_create(self.db, dict(values, flow_id=flow_id),
+                                         event_id=event_id)
+        except Exception:
+            books.destroy_book(self.backend, values['uuid'])
+            raise
         return self._start(bay, wait, progress)
+
+    def _checked(self, baymodel, warm_up=False):
+        """api.check_baymodel, or the front door's own (``Service(check_baymodel=)``:
+        the daemon keeps the answers a while, for its ingest rate)."""
+        check = getattr(self, 'check_baymodel', None) or api.check_baymodel
+        return check(baymodel, warm_up=warm_up)
 
     def _save_flow(self, bay, resolved=None, disable_rollback=False):
         """Persist the flow of the bay's current operation and point the bay at it."""
-        operation = bay['operation']
+        flow_id = self._new_flow(bay, bay['operation'], resolved, disable_rollback)
+        return self.db.update_bay(bay['uuid'], bay['version'], {'flow_id': flow_id})
+
+    def _new_flow(self, bay, operation, resolved=None, disable_rollback=False,
+                  node_count=None):
+        """Persist a flow of ``operation`` for the bay; -> its flow id."""
         options = {'operation': operation, 'disable_rollback': disable_rollback}
         wait = {'wait_attempts': self._wait_attempts(),
                 'wait_interval': self.conf.cloud.wait_interval}
@@ -65,32 +90,60 @@ class BayOperations:
             spec = specs.create_spec(bay, resolved, recorder.NAME, wait)
         elif operation == 'delete':
             spec = specs.delete_spec(bay, recorder.NAME, wait)
+        elif operation == 'update':
+            # Without node_count (its saved flow is lost): back to the recorded size.
+            resolved = resolved or api.check_baymodel(self.db.get_baymodel(bay['baymodel_id']))
+            spec = specs.update_spec(bay, resolved, node_count or bay['node_count'],
+                                     recorder.NAME, wait)
         else:
             raise exceptions.OperationNotAllowed(
                 f"bay {bay['uuid']} is in the middle of an {operation}, which bayflow "
                 f"cannot run yet")
-        flow_id = books.save_flow(self.backend, bay['uuid'], spec['factory'],
-                                  spec['factory_kwargs'], spec['store'], options)
-        return self.db.update_bay(bay['uuid'], bay['version'], {'flow_id': flow_id})
+        return books.save_flow(self.backend, bay['uuid'], spec['factory'],
+                               spec['factory_kwargs'], spec['store'], options)
 
     def _wait_attempts(self):
-        return max(int(self.conf.cloud.wait_timeout / max(self.conf.cloud.wait_interval,
-                                                          0.01)), 1)
+        return retry.attempts_for(self.conf.cloud.wait_timeout, self.conf.cloud.wait_interval)
 
     # -- delete ---------------------------------------------------------------
-    def delete_bay(self, ident, wait=False, progress=None):
+    def delete_bay(self, ident, wait=False, progress=None, event_id=None):
         """Any status may be deleted; a running flow stops at its next step."""
         bay = self.db.get_bay(ident)
-        bay = lifecycle.transition(self.db, bay, 'delete')
+        bay = lifecycle.transition(self.db, bay, 'delete', event_id=event_id)
         bay = self._save_flow(bay)
+        return self._start(bay, wait, progress)
+
+    # -- update (scale) ---------------------------------------------------------
+    def update_bay(self, ident, node_count, wait=False, progress=None, event_id=None,
+                   disable_rollback=False):
+        """Scale the bay's nodes to ``node_count`` (Magnum's bay-update).
+
+        Only from a *_COMPLETE status; the same count is a no-op returning the
+        bay unchanged. The flow is saved before the move to UPDATE_IN_PROGRESS,
+        which points the bay at it in the same write: a crash in between leaves
+        the bay as it was, never updating without knowing to what size.
+        """
+        node_count = validation.validate_bay_update(
+            {}, [('replace', '/node_count', node_count)])['node_count']
+        bay = self.db.get_bay(ident)
+        if lifecycle.next_status(bay['status'], bay.get('operation'), 'update') is None:
+            lifecycle.transition(self.db, bay, 'update')  # refuses, saying why
+        if node_count == bay['node_count']:
+            return bay
+        resolved = api.check_baymodel(self.db.get_baymodel(bay['baymodel_id']), warm_up=wait)
+        flow_id = self._new_flow(bay, 'update', resolved, disable_rollback, node_count)
+        events = {} if event_id is None else {'event_id': event_id}
+        bay = lifecycle.transition(self.db, bay, 'update', extra={'flow_id': flow_id},
+                                   **events)
         return self._start(bay, wait, progress)
 
     # -- running --------------------------------------------------------------
     def _start(self, bay, wait, progress):
         if wait:
             return self.run_bay(bay['uuid'], progress=progress)
-        self.spawn_worker(bay['uuid'])
-        return self.db.get_bay(bay['uuid'])
+        start_flow = getattr(self, 'start_flow', None) or self.spawn_worker
+        start_flow(bay['uuid'])
+        return bay
 
     def spawn_worker(self, bay_uuid):
         """A detached ``bayflow resume BAY --wait`` that outlives this command."""
@@ -109,8 +162,8 @@ class BayOperations:
         """Take the bay's lease for this process; waits for a holder to let go.
 
         A holder on this host whose process is gone is taken over at once; a
-        live holder (say, a create flow stopping for a delete) is waited for
-        until it releases or its lease expires, up to ``patience`` seconds.
+        create flow stopping for a delete is waited for until it releases (or
+        its lease expires); another live holder up to ``patience`` seconds.
         """
         patience = self.lease_seconds * 2 if patience is None else patience
         give_up = time.monotonic() + patience
@@ -126,7 +179,13 @@ class BayOperations:
             except exceptions.Conflict:
                 continue  # the bay moved; look again
             except exceptions.OperationNotAllowed:
-                if bay['status'] not in lifecycle.IN_PROGRESS or time.monotonic() > give_up:
+                # A holder stopping for this request keeps its lease only
+                # while it lives and finishes its step: wait for it, however
+                # long that step takes (its lease expires if it dies).
+                stopping = holder and bay.get('lease_operation') not in (None,
+                                                                          bay['operation'])
+                if bay['status'] not in lifecycle.IN_PROGRESS or (
+                        not stopping and time.monotonic() > give_up):
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -42,11 +42,17 @@ messaging_opts = [
                sample_default='sqla+sqlite:///<state_path>/events.sqlite',
                help='kombu URL of the event bus the daemon consumes, e.g. '
                     'amqp://guest:guest@127.0.0.1:5672//.'),
-    cfg.StrOpt('exchange', default='openstack',
-               help='Topic exchange the create/update/delete events arrive on '
-                    '(oslo.messaging control_exchange).'),
+    cfg.StrOpt('exchange', default='bayflow',
+               help='oslo.messaging control exchange that OpenStack services cast '
+                    'bay_create/bay_update/bay_delete to, and that bayflow publishes '
+                    'its notifications on (their control_exchange). bayflow\'s own '
+                    'events use the separate bayflow.events exchange.'),
     cfg.StrOpt('topic', default='bayflow',
-               help='Routing key (RPC topic) of bayflow\'s queues.'),
+               help='RPC topic of bayflow\'s oslo.messaging server queues.'),
+    cfg.ListOpt('notification_topics', default=['notifications'],
+                help='Topics bayflow.bay.create/update/delete notifications are '
+                     'published to (routing key <topic>.<priority>), as '
+                     'oslo.messaging\'s [oslo_messaging_notifications] topics.'),
 ]
 
 jobboard_opts = [
@@ -107,6 +113,26 @@ bay_opts = [
                     'same host at once.'),
 ]
 
+daemon_opts = [
+    cfg.IntOpt('max_concurrent_flows', default=8, min=1,
+               help='Bay flows the daemon runs at once; more wait their turn, '
+                    'already recorded (their events acknowledged).'),
+    cfg.IntOpt('ingest_workers', default=4, min=1,
+               help='Events the daemon handles at once (validate, record the '
+                    'bay and its flow); also bounds the unacknowledged messages '
+                    'it holds (prefetch).'),
+    cfg.IntOpt('cloud_check_seconds', default=30, min=0,
+               help='Seconds the daemon keeps the cloud\'s answer to a baymodel\'s '
+                    'checks (image, keypair, flavors, network) for the next creates '
+                    'from it; 0 checks every event. A resource removed meanwhile '
+                    'fails the create\'s own step, which rolls back.'),
+    cfg.PortOpt('health_port', default=0,
+                help='Port of the daemon\'s /healthz and /metrics (Prometheus) '
+                     'on 127.0.0.1; 0 turns them off. --health-port overrides it.'),
+    cfg.HostAddressOpt('health_host', default='127.0.0.1',
+                       help='Address /healthz and /metrics listen on.'),
+]
+
 certificates_opts = [
     cfg.StrOpt('ca_key_encryption_key', secret=True,
                sample_default='<generated into <state_path>/ca_key_encryption.key '
@@ -129,6 +155,7 @@ _GROUPS = (
     ('cloud', cloud_opts),
     ('baymodel', baymodel_opts),
     ('bay', bay_opts),
+    ('daemon', daemon_opts),
     ('certificates', certificates_opts),
 )
 

@@ -27,3 +27,12 @@ class Conflict(BayflowError):
 
 class DatabaseUnavailable(BayflowError):
     """The database is unreachable, missing, or not at bayflow's schema."""
+
+
+class DuplicateEvent(BayflowError):
+    """The event was handled before: its effect is recorded, nothing changed now."""
+
+    def __init__(self, event_id):
+        self.event_id = event_id
+        super().__init__(f"event {event_id!r} was already processed; nothing was "
+                         f"changed again")

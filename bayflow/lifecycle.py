@@ -11,6 +11,7 @@ A ``transitions.Machine`` is built per call on a throw-away model: it costs
 well under a millisecond and shares no state between threads.
 """
 
+import functools
 import logging
 
 import transitions
@@ -99,8 +100,12 @@ class _Bay:
                     and self.operation != 'update')
 
 
+@functools.lru_cache(maxsize=1024)
 def next_status(status, operation, trigger):
-    """The status ``trigger`` leads to, or None when it is not allowed."""
+    """The status ``trigger`` leads to, or None when it is not allowed.
+
+    A pure function of its arguments, so kept: building the machine is most
+    of a move's CPU when the daemon takes events in."""
     if trigger not in TRIGGERS:
         raise ValueError(f"unknown lifecycle trigger {trigger!r}; known "
                          f"triggers are {', '.join(TRIGGERS)}")
@@ -192,17 +197,28 @@ def _lease_args(trigger, new_status, owner, lease_seconds, steal_from):
                 lease_seconds=lease_seconds)
 
 
+def _event(event_id):
+    """The event_id argument of a write, only when there is an event."""
+    return {} if event_id is None else {'event_id': event_id}
+
+
 def start_create(db, values, reason=None, owner=None,
-                 lease_seconds=DEFAULT_LEASE_SECONDS):
+                 lease_seconds=DEFAULT_LEASE_SECONDS, event_id=None):
     """Insert a new bay, already CREATE_IN_PROGRESS, in one transaction.
 
-    With ``owner`` the bay is inserted leased to it (database clock).
+    With ``owner`` the bay is inserted leased to it (database clock). With
+    ``event_id`` the event is recorded in that transaction: DuplicateEvent
+    if it was recorded before (and no bay is inserted).
     """
     status = next_status(None, None, 'create')
     row = dict(values, status=status, operation='create',
                status_reason=reason or _REASONS[status])
-    bay = db.create_bay(row, owner=owner,
-                        lease_seconds=lease_seconds if owner else None)
+    try:
+        bay = db.create_bay(row, owner=owner,
+                            lease_seconds=lease_seconds if owner else None,
+                            **_event(event_id))
+    except db_exc.DuplicateEvent as e:
+        raise exceptions.DuplicateEvent(e.event_id) from e
     LOG.info('bay %s: create -> %s (version %s)', bay['uuid'], status,
              bay['version'])
     return bay
@@ -210,7 +226,7 @@ def start_create(db, values, reason=None, owner=None,
 
 def transition(db, bay, trigger, reason=None, expected_version=None,
                owner=None, extra=None, lease_seconds=DEFAULT_LEASE_SECONDS,
-               steal_from=None):
+               steal_from=None, event_id=None):
     """Move a bay (uuid, name or dict) by ``trigger``; returns the new row.
 
     One UPDATE whose WHERE holds the version read with ``bay`` (or
@@ -227,7 +243,8 @@ def transition(db, bay, trigger, reason=None, expected_version=None,
     ``resume`` needs ``owner``; it takes the lease if it is free, expired,
     already ``owner``'s, or held by ``steal_from`` (a process the caller
     proved dead). ``extra`` holds other fields written with the status
-    (flow_id, addresses, node_count).
+    (flow_id, addresses, node_count). ``event_id`` is recorded with the move
+    (DuplicateEvent, and no move, if it was recorded before).
     """
     if isinstance(bay, str):
         bay = db.get_bay(bay)
@@ -249,8 +266,11 @@ def transition(db, bay, trigger, reason=None, expected_version=None,
         else:
             new = db.set_status(
                 bay['uuid'], bay['version'], new_status, reason, operation,
-                extra, **_lease_args(trigger, new_status, owner,
-                                     lease_seconds, steal_from))
+                extra, **_event(event_id),
+                **_lease_args(trigger, new_status, owner, lease_seconds,
+                              steal_from))
+    except db_exc.DuplicateEvent as e:
+        raise exceptions.DuplicateEvent(e.event_id) from e
     except db_exc.StaleObject as e:
         raise exceptions.Conflict(str(e)) from e
     except db_exc.NotFound as e:

@@ -31,8 +31,16 @@ def database_error(url, error):
 
 
 class Service(bay_operations.BayOperations):
-    def __init__(self, conf=config.CONF):
+    """``start_flow(bay_uuid)`` starts a flow nobody waits for: by default a
+    detached worker process; the daemon runs it in its own pool, and a
+    conductor front door would post it as a job instead.
+    ``check_baymodel(baymodel, warm_up=False)`` replaces api.check_baymodel
+    for creates (the daemon's keeps answers a while)."""
+
+    def __init__(self, conf=config.CONF, start_flow=None, check_baymodel=None):
         self.conf = conf
+        self.start_flow = start_flow
+        self.check_baymodel = check_baymodel
         self._db = None
 
     @property

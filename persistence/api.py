@@ -85,6 +85,11 @@ def _sqlite_connect(dbapi_conn, _record):
         cursor.execute('PRAGMA foreign_keys = ON')
         cursor.execute(f'PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT * 1000}')
         _while_locked(lambda: _use_wal(cursor))
+        # In WAL mode NORMAL syncs at checkpoints instead of at every commit: a
+        # killed process loses nothing it committed (only a power cut can take
+        # the last few commits back, never corrupting the file). A flow commits
+        # a few times per step, and an fsync each cost more than the step.
+        cursor.execute('PRAGMA synchronous = NORMAL')
     finally:
         cursor.close()
 
@@ -320,11 +325,14 @@ class Database(leases.LeaseMixin):
 
     # -- bays ----------------------------------------------------------------
 
-    def create_bay(self, values, owner=None, lease_seconds=None):
+    def create_bay(self, values, owner=None, lease_seconds=None,
+                   event_id=None):
         """Insert a bay; its initial status comes from bayflow.lifecycle.
 
         With ``owner`` the bay starts leased to it for ``lease_seconds``
-        (database clock), for the bay's operation.
+        (database clock), for the bay's operation. With ``event_id`` the
+        event is recorded in the same transaction; an event recorded before
+        raises DuplicateEvent and nothing is inserted.
         """
         values = dict(values)
         values.setdefault('uuid', _new_uuid())
@@ -346,11 +354,14 @@ class Database(leases.LeaseMixin):
                 if not self._lock_baymodel(session, values['baymodel_id'],
                                            shared=True):
                     raise exc.NotFound('baymodel', values['baymodel_id'])
+                self._record_event(session, event_id, values['operation'],
+                                   values['uuid'])
                 row = Bay(**values)
                 session.add(row)
                 session.flush()
                 return models.as_dict(row)
         except sa_exc.IntegrityError:
+            self._explain_event(event_id)
             self._explain_bay_insert(values)
             raise
 
@@ -392,7 +403,8 @@ class Database(leases.LeaseMixin):
 
     def set_status(self, uuid, expected_version, status, reason, operation,
                    extra=None, owner=None, lease=None, lease_seconds=None,
-                   steal_from=None, request=False, only_from=None):
+                   steal_from=None, request=False, only_from=None,
+                   event_id=None):
         """The one place a bay's status is written (by bayflow.lifecycle).
 
         One UPDATE whose WHERE holds ``expected_version`` and the lease:
@@ -404,7 +416,8 @@ class Database(leases.LeaseMixin):
         lease: None leaves the lease as it is; 'take' makes ``owner`` the
         holder for ``lease_seconds`` (a request takes it only if nobody
         runs the bay); 'release' frees the bay. only_from: statuses the
-        row must be in.
+        row must be in. event_id: recorded in the same transaction (an
+        event recorded before raises DuplicateEvent, nothing written).
         """
         extra = dict(extra or {})
         _check_values('bay', Bay, extra, _SYSTEM | _STATUS | _LEASE | {'uuid'},
@@ -433,22 +446,35 @@ class Database(leases.LeaseMixin):
             values.update(take)
         return self._conditional_update(uuid, expected_version, where, values,
                                         owner, operation, request,
-                                        taking=lease == 'take')
+                                        taking=lease == 'take',
+                                        event_id=event_id)
 
     def _conditional_update(self, uuid, expected_version, where, values,
-                            owner, operation=None, request=False, taking=False):
-        with self._txn() as session:
-            stmt = (sa.update(Bay)
-                    .where(Bay.uuid == uuid, Bay.version == expected_version,
-                           *where)
-                    .values(version=Bay.version + 1, **values)
-                    .execution_options(synchronize_session=False))
-            if session.execute(stmt).rowcount == 0:
-                raise leases.refusal(
-                    uuid, leases.state(session, self.dialect, uuid), owner,
-                    expected_version, operation, request, taking)
-            return models.as_dict(session.scalars(
-                sa.select(Bay).where(Bay.uuid == uuid)).one())
+                            owner, operation=None, request=False, taking=False,
+                            event_id=None):
+        try:
+            with self._txn() as session:
+                self._record_event(session, event_id, operation, uuid)
+                return self._update_row(session, uuid, expected_version, where,
+                                        values, owner, operation, request,
+                                        taking)
+        except sa_exc.IntegrityError:
+            self._explain_event(event_id)
+            raise
+
+    def _update_row(self, session, uuid, expected_version, where, values,
+                    owner, operation, request, taking):
+        stmt = (sa.update(Bay)
+                .where(Bay.uuid == uuid, Bay.version == expected_version,
+                       *where)
+                .values(version=Bay.version + 1, **values)
+                .execution_options(synchronize_session=False))
+        if session.execute(stmt).rowcount == 0:
+            raise leases.refusal(
+                uuid, leases.state(session, self.dialect, uuid), owner,
+                expected_version, operation, request, taking)
+        return models.as_dict(session.scalars(
+            sa.select(Bay).where(Bay.uuid == uuid)).one())
 
     def destroy_bay(self, uuid, expected_version, owner=None):
         """Delete the row if nobody changed it and no other live process
@@ -468,6 +494,41 @@ class Database(leases.LeaseMixin):
             return gone
 
     # -- events --------------------------------------------------------------
+
+    def _record_event(self, session, event_id, operation, bay_uuid):
+        """Insert the event's row now, so a duplicate fails this transaction
+        before its effect is written (the primary key settles any race)."""
+        if event_id is None:
+            return
+        session.add(ProcessedEvent(
+            event_id=event_id, processed_at=leases.clock(self.dialect),
+            event_type=f'bay.{operation}' if operation else None,
+            bay_uuid=bay_uuid, outcome='pending'))
+        session.flush()
+
+    def _explain_event(self, event_id):
+        """After an IntegrityError: raise DuplicateEvent if that was it."""
+        if event_id is not None and self.get_event(event_id) is not None:
+            raise exc.DuplicateEvent(event_id) from None
+
+    def get_event(self, event_id):
+        """The processed event's row as a dict, or None if never recorded."""
+        with self._txn() as session:
+            row = session.get(ProcessedEvent, event_id)
+            return row and models.as_dict(row)
+
+    def finish_events(self, bay_uuid, operation, outcome):
+        """Record how the bay's ``operation`` ended (success or failure) on
+        the events still pending for it; -> how many."""
+        with self._txn() as session:
+            return session.execute(
+                sa.update(ProcessedEvent)
+                .where(ProcessedEvent.bay_uuid == bay_uuid,
+                       ProcessedEvent.event_type == f'bay.{operation}',
+                       ProcessedEvent.outcome == 'pending')
+                .values(outcome=outcome,
+                        finished_at=leases.clock(self.dialect))
+                .execution_options(synchronize_session=False)).rowcount
 
     def mark_event_processed(self, event_id):
         """True the first time only; the primary key settles any race."""

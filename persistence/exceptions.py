@@ -124,3 +124,12 @@ class DatabaseNotReady(PersistenceError):
     def __init__(self, url, message):
         self.url = url
         super().__init__(message)
+
+
+class DuplicateEvent(PersistenceError):
+    """An event id was already recorded: its effect happened once already."""
+
+    def __init__(self, event_id):
+        self.event_id = event_id
+        super().__init__(f"event {event_id!r} was already processed: its effect "
+                         f"is recorded, nothing was changed again")

@@ -155,12 +155,23 @@ class Bay(TimestampMixin, Base):
 
 
 class ProcessedEvent(Base):
+    """An event whose effect is recorded (inserted in the effect's own
+    transaction): what it was, on which bay, and how its operation ended."""
+
     __tablename__ = 'processed_events'
+    __table_args__ = (sa.Index('ix_processed_events_bay_uuid', 'bay_uuid'),)
 
     event_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(255), primary_key=True)
     processed_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
         UTCDateTime, nullable=False, default=utcnow)
+    # bay.create / bay.update / bay.delete; NULL for rows older than 0003.
+    event_type: orm.Mapped[str | None] = orm.mapped_column(sa.String(32))
+    bay_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36))
+    # pending while its flow runs, then success or failure.
+    outcome: orm.Mapped[str | None] = orm.mapped_column(sa.String(16))
+    finished_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        UTCDateTime)
 
 
 def as_dict(obj):

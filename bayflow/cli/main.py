@@ -1,12 +1,18 @@
 """The ``bayflow`` command: Magnum-era commands on a cliff application."""
 
 import sys
+import warnings
+
+# Where eventlet is installed (it comes with oslo.messaging on OpenStack hosts),
+# taskflow's oslo.utils imports it and eventlet warns on import: nothing a
+# bayflow user can act on, so the console never shows it.
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
 
 from cliff import app, commandmanager
 
 import bayflow
 from bayflow import config, log
-from bayflow.cli import baymodels, bays, cloudsim, db, demo
+from bayflow.cli import baymodels, bays, cloudsim, daemon, db, demo, events
 
 COMMANDS = {
     'baymodel-create': baymodels.CreateBayModel,
@@ -15,12 +21,15 @@ COMMANDS = {
     'baymodel-update': baymodels.UpdateBayModel,
     'baymodel-delete': baymodels.DeleteBayModel,
     'bay-create': bays.CreateBay,
+    'bay-update': bays.UpdateBay,
     'bay-delete': bays.DeleteBay,
     'bay-list': bays.ListBays,
     'bay-show': bays.ShowBay,
     'bay-config': bays.BayConfig,
     'resume': bays.Resume,
+    'event-send': events.SendEvent,
     'demo': demo.Demo,
+    'daemon': daemon.Daemon,
     'db upgrade': db.Upgrade,
     'db version': db.Version,
     'cloud-sim': cloudsim.CloudSim,

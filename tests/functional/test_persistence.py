@@ -174,12 +174,42 @@ def test_upgrade_from_0001_keeps_rows_and_records_lease_operations(db_url):
         assert db.get_bay('run')['ca_key'] is None
     finally:
         db.dispose()
-    engine = sa.create_engine(api.normalize_url(db_url))     # and back down
-    with engine.connect() as conn:
-        alembic_command.downgrade(migration.alembic_config_for(conn), '0001')
-        conn.commit()
-    engine.dispose()
+    downgrade(db_url, '0001')     # and back down
     assert migration.current(db_url) == '0001'
+
+
+def downgrade(db_url, revision):
+    engine = sa.create_engine(api.normalize_url(db_url))
+    try:
+        with engine.connect() as conn:
+            alembic_command.downgrade(migration.alembic_config_for(conn), revision)
+            conn.commit()
+        return {t: {c['name'] for c in sa.inspect(engine).get_columns(t)}
+                for t in sa.inspect(engine).get_table_names()}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_0002_keeps_processed_events_and_downgrades(db_url):
+    migration.upgrade(db_url, '0002')
+    engine = sa.create_engine(api.normalize_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO processed_events (event_id, processed_at) "
+                             "VALUES ('old-event', CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    migration.upgrade(db_url)
+    assert migration.current(db_url) == HEAD
+    db = api.Database(db_url)
+    try:
+        old = db.get_event('old-event')
+        assert old['event_type'] is None and old['bay_uuid'] is None
+        assert old['outcome'] is None and old['processed_at'] is not None
+        assert db.mark_event_processed('old-event') is False
+    finally:
+        db.dispose()
+    columns = downgrade(db_url, '0002')     # and back down
+    assert migration.current(db_url) == '0002'
+    assert columns['processed_events'] == {'event_id', 'processed_at'}
 
 
 def test_models_match_the_migrated_schema(db_url):
@@ -495,3 +525,49 @@ def test_mark_event_processed_dedupes(db):
 def test_mark_event_processed_is_race_safe(db):
     results = in_threads(8, lambda i: db.mark_event_processed('req-race'))
     assert sorted(results) == [False] * 7 + [True]
+
+
+def event_bay(db, baymodel, name, event_id):
+    return db.create_bay({'name': name, 'baymodel_id': baymodel['uuid'],
+                          'status': 'CREATE_IN_PROGRESS', 'operation': 'create'},
+                         event_id=event_id)
+
+
+def test_create_bay_records_its_event_once(db, baymodel):
+    bay = event_bay(db, baymodel, 'k8s', 'ev-create')
+    event = db.get_event('ev-create')
+    assert (event['event_type'], event['bay_uuid'], event['outcome']) == \
+        ('bay.create', bay['uuid'], 'pending')
+    with pytest.raises(exc.DuplicateEvent):
+        event_bay(db, baymodel, 'second', 'ev-create')
+    assert [b['name'] for b in db.list_bays()] == ['k8s']  # rolled back whole
+
+
+def test_set_status_records_its_event_in_the_same_transaction(db, baymodel):
+    bay = new_bay(db, baymodel)
+    moved = db.set_status(bay['uuid'], bay['version'], 'DELETE_IN_PROGRESS', 'asked',
+                          'delete', event_id='ev-delete')
+    assert db.get_event('ev-delete')['event_type'] == 'bay.delete'
+    with pytest.raises(exc.DuplicateEvent):
+        db.set_status(bay['uuid'], moved['version'], 'DELETE_IN_PROGRESS', 'again',
+                      'delete', event_id='ev-delete')
+    assert db.get_bay(bay['uuid'])['version'] == moved['version']
+    # A refused move records nothing: the event may come again and succeed.
+    with pytest.raises(exc.StaleObject):
+        db.set_status(bay['uuid'], 99, 'DELETE_IN_PROGRESS', 'x', 'delete',
+                      event_id='ev-stale')
+    assert db.get_event('ev-stale') is None
+    assert db.finish_events(bay['uuid'], 'delete', 'success') == 1
+    assert db.get_event('ev-delete')['outcome'] == 'success'
+
+
+def test_one_event_applied_from_many_threads_takes_effect_once(db, baymodel):
+    def create(i):
+        try:
+            return event_bay(db, baymodel, f'race-{i}', 'ev-race')
+        except exc.DuplicateEvent:
+            return 'duplicate'
+    results = in_threads(6, create)
+    assert sorted(r if r == 'duplicate' else 'bay' for r in results) == \
+        ['bay'] + ['duplicate'] * 5
+    assert len(db.list_bays()) == 1

@@ -356,3 +356,14 @@ def test_delete_complete_destroys_the_row_and_reports_delete_complete():
 def test_unknown_trigger_is_a_programming_error():
     with pytest.raises(ValueError, match='unknown lifecycle trigger'):
         lifecycle.next_status(CC, 'create', 'scale')
+
+
+def test_a_duplicate_event_is_reported_as_such_and_moves_nothing():
+    db = FakeDb()
+    bay = bay_in(db, CC, 'create')
+    db.refuse = db_exc.DuplicateEvent('ev-1')   # the database found it recorded
+    with pytest.raises(exceptions.DuplicateEvent) as caught:
+        lifecycle.transition(db, bay, 'delete', event_id='ev-1')
+    assert caught.value.event_id == 'ev-1'
+    assert db.rows[bay['uuid']]['status'] == CC
+

@@ -1,0 +1,75 @@
+"""Many bays at once through one daemon, against one bay alone.
+
+    python bench/many_bays.py [--bays 50] [--latency-ms 20] [--boot-seconds 1]
+
+One bay.create event (node_count 1) into a ``bayflow daemon`` on RabbitMQ and
+PostgreSQL, timed until CREATE_COMPLETE; then ``--bays`` events at once into
+the same daemon (``[daemon] max_concurrent_flows`` = --bays), timed until all
+are CREATE_COMPLETE. Prints the ratio of the two. Target: <= 3x.
+"""
+
+import argparse
+import time
+
+import kombu
+
+import bays
+import daemon_rig as rig
+
+from bayflow.messaging import events, topology  # noqa: E402
+from bayflow.persistence import api  # noqa: E402
+
+
+def create(url, names):
+    with kombu.Connection(url) as conn:
+        for name in names:
+            topology.publish_event(conn, events.make(
+                'bay.create', {'name': name, 'baymodel': 'k8s', 'node_count': 1}))
+
+
+def complete(db, names):
+    done = 0
+    for bay in db.list_bays():
+        if bay['name'] in names:
+            if bay['status'] not in ('CREATE_IN_PROGRESS', 'CREATE_COMPLETE'):
+                raise RuntimeError(f"bay {bay['name']} is {bay['status']}: "
+                                   f"{bay['status_reason']}")
+            done += bay['status'] == 'CREATE_COMPLETE'
+    return done == len(names)
+
+
+def timed(db, url, names):
+    t0 = time.perf_counter()
+    create(url, names)
+    rig.until(lambda: complete(db, set(names)), f'{len(names)} bay(s) CREATE_COMPLETE',
+              interval=0.1)
+    return time.perf_counter() - t0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--bays', type=int, default=50)
+    parser.add_argument('--latency-ms', type=int, default=20)
+    parser.add_argument('--boot-seconds', type=float, default=1.0)
+    args = parser.parse_args()
+    with bays.simulator(args.latency_ms, args.boot_seconds) as sim, \
+            rig.database() as db_url, rig.vhost() as url:
+        daemon = rig.DaemonProcess(sim, db_url, url, args.bays).start()
+        db = api.Database(db_url)
+        try:
+            one = timed(db, url, ['alone'])
+            print(f'latency {args.latency_ms} ms, boot {args.boot_seconds} s, node_count 1, '
+                  f'max_concurrent_flows {args.bays}')
+            print(f'  one bay alone:   {one:7.2f} s', flush=True)
+            cpu0 = daemon.cpu()
+            many = timed(db, url, [f'many{i}' for i in range(args.bays)])
+            print(f'  {args.bays} bays at once: {many:7.2f} s (daemon CPU '
+                  f'{daemon.cpu() - cpu0:.1f} s)')
+            print(f'  ratio: {many / one:.2f}x (target <= 3x)', flush=True)
+        finally:
+            db.dispose()
+            daemon.stop()
+
+
+if __name__ == '__main__':
+    main()
