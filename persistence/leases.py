@@ -166,12 +166,20 @@ class LeaseMixin:
         values = taken(self.dialect, owner, seconds, Bay.operation)
         return self._lease_update(uuid, writable(owner, now, steal_from), values)
 
-    def renew_lease(self, uuid, owner, seconds, operation):
+    def renew_lease(self, uuid, owner, seconds, operation, stopping=False):
         """Extend our live lease for ``operation``; True, or ``LeaseLost``
-        saying why (taken, expired, a delete was requested, bay gone)."""
+        saying why (taken, expired, a delete was requested, bay gone).
+
+        ``stopping``: the bay has moved on (a delete was requested) and our
+        flow is finishing its current step: the lease is kept while it does,
+        so the delete cannot start beside a step still making resources."""
         now = clock(self.dialect)
-        condition = sa.and_(Bay.owner == owner, Bay.lease_expires_at > now,
-                            Bay.operation == operation)
+        if stopping:
+            condition = sa.and_(Bay.owner == owner, Bay.lease_expires_at > now,
+                                Bay.lease_operation == operation)
+        else:
+            condition = sa.and_(Bay.owner == owner, Bay.lease_expires_at > now,
+                                Bay.operation == operation)
         values = {'lease_expires_at': clock(self.dialect, seconds)}
         with self._txn() as session:
             if self._lease_statement(session, uuid, condition, values):

@@ -6,7 +6,6 @@ why), where each step's start and duration are recorded for
 ``bay-show --steps``, and where the progress display learns of a step.
 """
 
-import datetime
 import os
 import signal
 import threading
@@ -31,6 +30,26 @@ CRASH_ENV = 'BAYFLOW_CRASH_AT'
 
 _ENDS = (tf_states.SUCCESS, tf_states.FAILURE, tf_states.REVERTED, tf_states.REVERT_FAILURE)
 
+# Set when this process is shutting down (the daemon's SIGTERM): every flow
+# suspends at its next step boundary, its bay left *_IN_PROGRESS and its
+# lease released, for a later resume.
+SHUTDOWN = threading.Event()
+# Told when a step ends, (step, state, seconds), and when a flow changes
+# state, (bay uuid, operation, state), in the flow's thread (the daemon's
+# metrics and notifications).
+_STEP_OBSERVERS = []
+_FLOW_OBSERVERS = []
+
+
+def observe_steps(callback):
+    """Call ``callback(step, state, seconds)`` each time a step of any flow ends."""
+    _STEP_OBSERVERS.append(callback)
+
+
+def observe_flows(callback):
+    """Call ``callback(bay_uuid, operation, state)`` on each flow state change."""
+    _FLOW_OBSERVERS.append(callback)
+
 
 class Watch:
     def __init__(self, db, engine, bay_uuid, operation, owner, lease_seconds,
@@ -40,13 +59,14 @@ class Watch:
         self.lease_seconds = lease_seconds
         self.progress = progress
         self.lost = None  # the LeaseLost that stopped us
+        self._stopping = False  # cancelled by a request: keep the lease till we stop
         self.first_failure = None  # (step, error text)
         self._last_renew = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._timer = None
         self._crash_at = os.environ.get(CRASH_ENV)
-        self._starts = {}  # step -> (time.time(), ISO time) it started running
+        self._starts = {}  # step -> time.time() it started running
         # Called once, when the first step starts reverting (the flow itself
         # goes from RUNNING straight to REVERTED or FAILURE).
         self._on_revert = on_revert
@@ -74,8 +94,13 @@ class Watch:
             self.renew()
 
     def renew(self):
+        """Keep the lease; once a delete request cancels the flow, keep it
+        still ("stopping") until the flow has left its current step, so the
+        delete waits for that step instead of racing it."""
         with self._lock:
             if self.lost is not None:
+                if self._stopping:
+                    self._renew_stopping()
                 return False
             try:
                 self.db.renew_lease(self.bay_uuid, self.owner, self.lease_seconds,
@@ -84,6 +109,7 @@ class Watch:
                 return True
             except db_exc.LeaseLost as exc:
                 self.lost = exc
+                self._stopping = bool(getattr(exc, 'cancelled', False))
                 if self._settled():
                     LOG.debug('bay %s: the %s flow settled it; heartbeat stops',
                               self.bay_uuid, self.operation)
@@ -94,6 +120,15 @@ class Watch:
             except Exception as exc:  # noqa: BLE001 - a DB blip: the timer tries again
                 LOG.warning('bay %s: could not renew the lease: %s', self.bay_uuid, exc)
                 return True
+
+    def _renew_stopping(self):
+        try:
+            self.db.renew_lease(self.bay_uuid, self.owner, self.lease_seconds,
+                                self.operation, stopping=True)
+        except db_exc.LeaseLost:
+            self._stopping = False  # released or taken: nothing left to keep
+        except Exception as exc:  # noqa: BLE001 - a DB blip: the timer tries again
+            LOG.warning('bay %s: could not renew the lease: %s', self.bay_uuid, exc)
 
     def _settled(self):
         """True when the flow's own last step finished the bay (so the lease
@@ -108,18 +143,20 @@ class Watch:
     def _boundary(self):
         if time.monotonic() - self._last_renew >= _BOUNDARY_RENEW_SECONDS:
             self.renew()
-        if self.lost is not None:
+        if self.lost is not None or SHUTDOWN.is_set():
             self.engine.suspend()
 
     # -- notifications -------------------------------------------------------
     def _on_atom(self, state, details):
         name = details.get('task_name') or details.get('retry_name')
+        # Start and duration reach the logbook with the step's own state
+        # writes (engine.lean); these are for the observers.
         if state == tf_states.RUNNING:
-            self._starts[name] = (time.time(), _now_iso())
+            self._starts[name] = time.time()
         elif state in _ENDS and name in self._starts:
-            # One write a step, when it ends (each write costs the flow CPU).
-            started, at = self._starts.pop(name)
-            self._meta(name, started_at=at, duration=round(time.time() - started, 3))
+            duration = time.time() - self._starts.pop(name)
+            for observer in _STEP_OBSERVERS:
+                observer(name, state, duration)
         retried = name in self.retried
         if state == tf_states.REVERTING and not retried and self._on_revert is not None:
             on_revert, self._on_revert = self._on_revert, None
@@ -137,19 +174,12 @@ class Watch:
         self._boundary()
 
     def _on_flow(self, state, details):
+        for observer in _FLOW_OBSERVERS:
+            observer(self.bay_uuid, self.operation, state)
         if self.progress is not None:
             self.progress({'kind': 'flow', 'state': state})
-
-    def _meta(self, name, **values):
-        try:
-            self.engine.storage.update_atom_metadata(name, values)
-        except Exception as exc:  # noqa: BLE001 - timing is informative only
-            LOG.debug('could not record timing of %s: %s', name, exc)
 
     def _maybe_crash(self, name, state):
         if self._crash_at and self._crash_at == f'{name}:{state}':
             os.kill(os.getpid(), signal.SIGKILL)
 
-
-def _now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()

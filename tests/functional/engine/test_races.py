@@ -3,7 +3,9 @@
 import signal
 import time
 
-from tests.functional.engine.conftest import BAY, BAYMODEL, owned
+import requests
+
+from tests.functional.engine.conftest import BAY, BAYMODEL, CONFIG, owned
 
 
 def _wait_for(predicate, seconds=60, what='condition'):
@@ -28,6 +30,31 @@ def test_delete_while_creating_stops_the_create_then_deletes(cli, sim):
     stdout, stderr = creator.communicate()
     assert code != 0 and 'DELETE' in stderr, (stdout, stderr)
     assert owned(sim.resources(), uuid) == {}
+
+
+def test_delete_waits_for_a_create_step_longer_than_the_lease(cli, sim):
+    """The stopping create keeps its lease while its step runs: a delete that
+    took over at the lease's expiry would list the bay's servers while the
+    create was still making one, and leave it behind."""
+    (cli.home / 'bayflow.conf').write_text(CONFIG.replace('lease_seconds = 15',
+                                                          'lease_seconds = 2'))
+    cli.ok(*BAYMODEL)
+    # Nova takes 8 s (four leases) to make each server and answer.
+    fault = sim.fault(method='POST', path=r'/compute/v2\.1/servers$', delay_ms=8000,
+                      times=2)
+    creator = cli.popen(*BAY, '--wait')
+    _wait_for(lambda: _fired(sim, fault), what='the slow server create')
+    uuid = cli.bay()['uuid']
+    out = cli.ok('bay-delete', 'k8sbay', '--wait', timeout=180)
+    assert 'deleted' in out
+    code = creator.wait(timeout=60)
+    assert code != 0
+    assert owned(sim.resources(), uuid) == {}
+
+
+def _fired(sim, fault_id):
+    return any(rule['id'] == fault_id and rule['fired']
+               for rule in requests.get(f'{sim.url}/_sim/faults', timeout=10).json()['faults'])
 
 
 def test_create_timeout_rolls_the_bay_back(cli, sim):
