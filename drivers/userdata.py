@@ -8,12 +8,12 @@ run-parts). ``multipart`` therefore numbers the names (``01-disable-selinux.sh``
 so that the run order is the document order.
 """
 
+import base64
 import functools
 import importlib.resources
 import re
+import secrets
 import shlex
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 import yaml
 
@@ -35,16 +35,46 @@ def multipart(parts):
     The subtype follows the content's first line: ``#cloud-config`` gives
     text/cloud-config, ``#!`` text/x-shellscript. Script names get a two-digit
     sequence prefix so cloud-init runs them in document order.
+
+    Written out here rather than by the email package, which took two thirds
+    of the CPU of rendering a server's user_data (a 50-node bay renders 51).
+    ASCII parts go as they are (7bit), others base64-encoded UTF-8, as email's
+    MIMEText does.
     """
-    document = MIMEMultipart()
+    rendered = []
     for number, (filename, content) in enumerate(parts, 1):
         subtype = _subtype(filename, content)
         if subtype == 'x-shellscript':
             filename = f'{number:02d}-{filename}'
-        message = MIMEText(content, subtype)
-        message.add_header('Content-Disposition', 'attachment', filename=filename)
-        document.attach(message)
-    return document.as_string()
+        rendered.append(_part(filename, subtype, content))
+    boundary = _boundary(rendered)
+    out = [f'Content-Type: multipart/mixed; boundary="{boundary}"', 'MIME-Version: 1.0', '']
+    for part in rendered:
+        out += [f'--{boundary}', part]
+    out.append(f'--{boundary}--')
+    return '\n'.join(out) + '\n'
+
+
+def _part(filename, subtype, content):
+    plain = content.isascii() and all(len(line) <= 998 for line in content.splitlines())
+    if plain:
+        charset, encoding, body = 'us-ascii', '7bit', content
+    else:
+        data = base64.b64encode(content.encode('utf-8')).decode('ascii')
+        charset, encoding = 'utf-8', 'base64'
+        body = '\n'.join(data[i:i + 76] for i in range(0, len(data), 76)) + '\n'
+    quoted = filename.replace('\\', '\\\\').replace('"', '\\"')
+    return '\n'.join([f'Content-Type: text/{subtype}; charset="{charset}"',
+                      'MIME-Version: 1.0', f'Content-Transfer-Encoding: {encoding}',
+                      f'Content-Disposition: attachment; filename="{quoted}"', '',
+                      body])
+
+
+def _boundary(rendered):
+    while True:
+        boundary = '=' * 15 + f'{secrets.randbelow(10 ** 19):019d}' + '=='
+        if not any(boundary in part for part in rendered):
+            return boundary
 
 
 def _subtype(filename, content):
@@ -78,8 +108,9 @@ def params_file(path, values, permissions='0600'):
                                          sort_keys=False, width=4096)
 
 
-class _Dumper(yaml.SafeDumper):
-    """Multi-line strings as literal blocks, so the file reads as it will be written."""
+class _Dumper(getattr(yaml, 'CSafeDumper', yaml.SafeDumper)):
+    """Multi-line strings as literal blocks, so the file reads as it will be written.
+    (libyaml's emitter when PyYAML has it: each server's user_data dumps a few.)"""
 
 
 def _str(dumper, value):

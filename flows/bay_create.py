@@ -29,6 +29,7 @@ def create_bay_flow(roles=('master', 'node'), wait_attempts=600, wait_interval=2
              secgroups.CreateSecurityGroups('create-security-groups'),
              secgroups.CreateSecurityGroupRules('create-security-group-rules'),
              coe.ConfigureContainerNetwork('configure-container-network'),
+             coe.CreateCA('create-ca'),
              coe.ConfigureCOE())
     for role in roles:
         wait = linear_flow.Flow(

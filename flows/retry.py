@@ -1,10 +1,13 @@
 """A retry controller that sleeps between tries (Octavia's SleepingRetryTimesController).
 
-Long waits are short atoms under this controller: each try is one look at
-the cloud, so the flow passes a step boundary between tries, the lease is
-renewed there and a takeover lands on a clean boundary.
+Long waits are short atoms under this controller: each try looks at the cloud
+every ``wait_interval`` for up to SLICE_SECONDS, so the flow passes a step
+boundary (the lease renewed, a stop honoured, a takeover landing cleanly)
+every few seconds, without paying the engine's per-try bookkeeping on every
+look (which would also make the wait notice a server late).
 """
 
+import math
 import time
 
 from taskflow import retry
@@ -31,6 +34,28 @@ class SleepingRetry(retry.Times):
 
 class StillWaiting(Exception):
     """Not there yet: the controller above tries again after its interval."""
+
+
+# How long one try of a waiting step goes on looking.
+SLICE_SECONDS = 3.0
+
+
+def attempts_for(timeout, interval):
+    """Tries of a waiting step that together last about ``timeout`` seconds."""
+    return max(math.ceil(timeout / (SLICE_SECONDS + interval)), 1)
+
+
+def poll(look, interval, slice_seconds=SLICE_SECONDS):
+    """Call ``look()`` every ``interval`` until it returns nothing (done); once
+    the slice is over, raise StillWaiting with what it last returned."""
+    give_up = time.monotonic() + slice_seconds
+    while True:
+        pending = look()
+        if not pending:
+            return
+        if time.monotonic() + interval > give_up:
+            raise StillWaiting(pending)
+        time.sleep(interval)
 
 
 def retried_steps(flow, under_retry=False):

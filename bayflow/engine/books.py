@@ -10,7 +10,8 @@ import datetime
 
 from oslo_utils import uuidutils
 from taskflow import engines
-from taskflow import exceptions
+from taskflow import states as tf_states
+from taskflow import storage
 from taskflow.persistence import models as tf_models
 
 from bayflow.persistence import taskflow_backend
@@ -36,18 +37,22 @@ def save_flow(backend, bay_uuid, factory, factory_kwargs, store, options=None):
     """Persist a new flow for the bay; returns its flow detail uuid."""
     fd = tf_models.FlowDetail(f'{factory.__name__}:{bay_uuid}', uuidutils.generate_uuid())
     fd.meta[META] = dict(options or {}, created_at=_now())
+    engines.save_factory_details(fd, factory, [], factory_kwargs)  # into fd.meta only
+    # The store goes into the flow detail, so no later process needs it. No
+    # engine is built for that: the one that runs the flow makes its steps'
+    # atom details (building a flow twice costs a create real CPU). The
+    # injector's atom detail is what Storage.inject() writes, made here so
+    # the logbook, the flow detail and the store go in one transaction (the
+    # daemon saves a flow per event it takes in).
+    injector = tf_models.TaskDetail(storage.Storage.injector_name, uuidutils.generate_uuid())
+    injector.results, injector.state = dict(store), tf_states.SUCCESS
+    fd.add(injector)
+    # A book with just the new flow: save_logbook adds it to the bay's
+    # logbook if there is one already, without our reading that first.
+    book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
+    book.add(fd)
     with connection(backend) as conn:
-        try:
-            book = conn.get_logbook(bay_uuid)
-        except exceptions.NotFound:
-            book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
-        book.add(fd)
         conn.save_logbook(book)
-    engines.save_factory_details(fd, factory, [], factory_kwargs, backend=backend)
-    # Loading injects the store into the backend, so no later process needs it.
-    engine = engines.load_from_detail(fd, store=store, backend=backend)
-    engine.compile()
-    engine.prepare()
     return fd.uuid
 
 

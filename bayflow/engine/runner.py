@@ -13,7 +13,7 @@ from taskflow import states as tf_states
 
 from bayflow import exceptions, lifecycle, log
 from bayflow.drivers import cloud as cloud_driver
-from bayflow.engine import books, watch as watch_mod
+from bayflow.engine import books, lean, watch as watch_mod
 from bayflow.flows import retry
 from bayflow.persistence import exceptions as db_exc
 
@@ -38,9 +38,8 @@ def run(db, backend, bay, owner, lease_seconds, progress=None):
     if _never_ran(fd):
         for task in _tasks(flow):
             task.first_run = True
-    engine = engines.load(flow, flow_detail=fd, backend=backend, engine='parallel',
-                          executor=EXECUTOR,
-                          never_resolve=bool(options.get('disable_rollback')))
+    engine = lean.load(flow, fd, backend, executor=EXECUTOR,
+                       never_resolve=bool(options.get('disable_rollback')))
     watcher = watch_mod.Watch(db, engine, uuid, operation, owner, lease_seconds, progress,
                               on_revert=lambda: _rollback_started(
                                   db, uuid, owner, _failure_text(watcher, fd)),
@@ -124,6 +123,8 @@ def _settle(db, backend, uuid, operation, state, owner, watcher, fd):
     if operation == 'delete':
         _move(db, uuid, 'fail', owner,
               f'Bay DELETE failed: {failure}; bay-delete again finishes the job')
+    elif operation == 'update':
+        _move(db, uuid, 'fail', owner, _update_failed(db, uuid, state, failure, fd))
     elif state == tf_states.REVERTED:
         _rollback_started(db, uuid, owner, failure)
         _move(db, uuid, 'rollback_complete', owner,
@@ -138,6 +139,25 @@ def _settle(db, backend, uuid, operation, state, owner, watcher, fd):
               f'is kept; bay-delete removes it)')
     db.release_lease(uuid, owner, operation)
     return _bay_or_none(db, uuid)
+
+
+def _update_failed(db, uuid, state, failure, fd):
+    """UPDATE_FAILED either way, as Heat left a failed stack update; the reason
+    says whether the nodes it added were removed (node_count is unchanged)."""
+    count = (_bay_or_none(db, uuid) or {}).get('node_count')
+    sizes = (fd.meta.get('factory') or {}).get('kwargs') or {}
+    if sizes.get('new_count', 0) < sizes.get('old_count', 0):
+        return (f"Bay UPDATE failed: {failure}; the scale-down to {sizes['new_count']} "
+                f"node(s) stopped part-way (a removal cannot be undone); bay-delete "
+                f"removes the bay")
+    if state == tf_states.REVERTED:
+        return (f'Bay UPDATE failed and the nodes it added were removed: {failure}; '
+                f'the bay keeps its {count} node(s)')
+    if books.options_of(fd).get('disable_rollback'):
+        return (f'Bay UPDATE failed: {failure} (rollback disabled: the nodes built are '
+                f'kept; bay-delete removes the bay)')
+    return (f'Bay UPDATE failed: {failure}; removing what it had added failed too, '
+            f'so the bay may hold more than its {count} node(s); bay-delete removes them')
 
 
 def _status(db, uuid):

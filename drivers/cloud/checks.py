@@ -5,12 +5,22 @@ Each failure is one :class:`CloudCheckError` (field, value, what is
 allowed); nothing is written or created by these calls.
 """
 
+import uuid
+
 from openstack import exceptions as sdk_exc
 
 from bayflow.drivers.cloud.errors import CloudCheckError
 
 # A first GET by id answers 404 for a name; some services say 400 instead.
 _NOT_AN_ID = (sdk_exc.NotFoundException, sdk_exc.BadRequestException)
+
+
+def _looks_like_uuid(value):
+    try:
+        uuid.UUID(value)
+        return True
+    except ValueError:
+        return False
 
 
 class ChecksMixin:
@@ -20,14 +30,23 @@ class ChecksMixin:
         if not isinstance(ident, str) or not ident:
             raise CloudCheckError(field, ident, f'the name or id of a {kind}')
 
+        def named():
+            return [r for r in by_name(ident) if r.name == ident]
+
         def find():
+            # One round trip for the usual case: a uuid is an id, anything
+            # else most likely a name (ids such as flavor "1" are looked up next).
+            if by_name is not None and not _looks_like_uuid(ident):
+                found = named()
+                if found:
+                    return found
             try:
                 return [get(ident)]
             except _NOT_AN_ID:
                 pass
-            if by_name is None:
+            if by_name is None or not _looks_like_uuid(ident):
                 return []
-            return [r for r in by_name(ident) if r.name == ident]
+            return named()
         found = self._call('find', kind, ident, find)
         if not found:
             raise CloudCheckError(field, ident, f'no such {kind} in the cloud; {hint}')

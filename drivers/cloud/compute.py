@@ -7,8 +7,10 @@ encoded and masked out of every error message.
 """
 
 import base64
+import functools
 
 from bayflow.drivers.cloud import naming
+from bayflow.drivers.cloud.base import looking_first
 from bayflow.drivers.cloud.errors import CloudError
 
 VOLUME_READY = ('available', 'in-use')
@@ -59,7 +61,8 @@ class ComputeMixin:
         if volume_type:
             attrs['volume_type'] = volume_type
         volume = self._ensure('volume', name, lambda: self._find_volume(name),
-                              lambda: self.block_storage.create_volume(**attrs))
+                              lambda: self._create_json('block_storage', '/volumes',
+                                                        'volume', attrs))
         return {'id': volume.id, 'name': volume.name, 'size': volume.size,
                 'status': volume.status}
 
@@ -68,14 +71,15 @@ class ComputeMixin:
         of ``ids``) in one list call; volumes that are gone are absent."""
         def read():
             out = {}
-            for v in self.block_storage.volumes(details=True):
-                if ids is not None and v.id not in ids:
+            for v in self._list_json('block_storage', '/volumes/detail', 'volumes'):
+                if ids is not None and v['id'] not in ids:
                     continue
-                if bay_uuid is not None and not naming.owned(bay_uuid, v.name,
-                                                             meta=v.metadata):
+                if bay_uuid is not None and not naming.owned(bay_uuid, v.get('name'),
+                                                             meta=v.get('metadata')):
                     continue
-                out[v.id] = {'name': v.name, 'status': v.status,
-                             'attached_to': _attached_to(v)}
+                out[v['id']] = {'name': v.get('name'), 'status': v['status'],
+                                'attached_to': [a['server_id'] for a in v.get('attachments') or ()
+                                                if a.get('server_id')]}
             return out
         return self._call('list', 'volumes', bay_uuid or 'by id', read)
 
@@ -103,15 +107,18 @@ class ComputeMixin:
         carry the bay. ``user_data``: text, sent base64 encoded."""
         name = naming.server_name(bay_uuid, role, index)
         encoded = _encode(user_data)
-        attrs = {'name': name, 'image_id': image, 'flavor_id': flavor,
+        attrs = {'name': name, 'imageRef': image, 'flavorRef': flavor,
                  'key_name': keypair, 'networks': [{'port': port_id}],
                  'tags': naming.tags(bay_uuid), 'metadata': naming.metadata(bay_uuid)}
         if encoded is not None:
             attrs['user_data'] = encoded
         secrets = tuple(s for s in (encoded, user_data if isinstance(user_data, str)
                                     else None) if s)
+        # 2.52: tags in the create body.
         server = self._ensure('server', name, lambda: self._find_server(name),
-                              lambda: self.compute.create_server(**attrs), secrets=secrets)
+                              lambda: self._create_json('compute', '/servers', 'server', attrs,
+                                                        microversion='2.52'),
+                              secrets=secrets)
         return {'id': server.id, 'name': name, 'status': server.status or 'BUILD'}
 
     def server_statuses(self, bay_uuid=None, ids=None):
@@ -120,13 +127,16 @@ class ComputeMixin:
         def read():
             query = {'name': f'^{naming.prefix(bay_uuid)}'} if bay_uuid else {}
             out = {}
-            for s in self.compute.servers(details=True, **query):
-                if ids is not None and s.id not in ids:
+            # 2.26: the listing carries the servers' tags.
+            for s in self._list_json('compute', '/servers/detail', 'servers', query,
+                                     microversion='2.26'):
+                if ids is not None and s['id'] not in ids:
                     continue
-                if bay_uuid is not None and not naming.owned(bay_uuid, s.name, s.tags):
+                if bay_uuid is not None and not naming.owned(bay_uuid, s['name'], s.get('tags')):
                     continue
-                out[s.id] = {'name': s.name, 'status': s.status,
-                             'fault': _fault(s) if s.status == 'ERROR' else None}
+                fault = (s.get('fault') or {}).get('message') or 'no fault message'
+                out[s['id']] = {'name': s['name'], 'status': s['status'],
+                                'fault': fault if s['status'] == 'ERROR' else None}
             return out
         return self._call('list', 'servers', bay_uuid or 'by id', read)
 
@@ -140,24 +150,49 @@ class ComputeMixin:
 
     # -- attachment -----------------------------------------------------------------
     def ensure_volume_attachment(self, server_id, volume_id):
-        """``{'server_id', 'volume_id', 'device'}``: the volume attached to the
-        server unless it already is (or is being). Waits (``wait_timeout``)
-        for the volume to be available and the server ACTIVE first, and for
-        Cinder to show the volume in-use after (Nova attaches in the
-        background)."""
+        """``{'server_id', 'volume_id', 'device'}``: one volume attached to its
+        server (see :meth:`attach_volumes`)."""
+        return self.attach_volumes([(server_id, volume_id)])[0]
+
+    def attach_volumes(self, pairs):
+        """Attach each ``(server_id, volume_id)`` unless it already is (or is
+        being), all at once, then wait (``wait_timeout``) until Cinder shows
+        every volume in-use (Nova attaches in the background), one list call
+        per look. -> ``[{'server_id', 'volume_id', 'device'}]`` in order.
+
+        A first run asks Nova at once: its wait step saw the servers ACTIVE and
+        the volumes available. Otherwise each attach looks first, and waits for
+        the volume to be available and the server ACTIVE."""
+        pairs = list(pairs)
+        devices = self.together({pair: functools.partial(self._start_attach, *pair)
+                                 for pair in pairs})
+        self._wait('volumes attached', ', '.join(v for _, v in pairs),
+                   lambda: self._all_attached(pairs))
+        out = []
+        for server_id, volume_id in pairs:
+            device = devices[(server_id, volume_id)]
+            if device is None:  # attached by an earlier attempt: ask Nova where
+                device = self._call('read', 'volume attachment', volume_id, lambda: next(
+                    (a.device for a in self.compute.volume_attachments(server_id)
+                     if a.volume_id == volume_id), None))
+            out.append({'server_id': server_id, 'volume_id': volume_id, 'device': device})
+        return out
+
+    def _start_attach(self, server_id, volume_id):
+        """Nova's device for a new attachment; None when there already is one."""
         label = f'{volume_id} to server {server_id}'
+        attempts = [0]
 
         def attach():
-            state = self._wait('volume', label,
-                               lambda: self._attach_state(server_id, volume_id, label))
-            if state == 'ready':
-                self.compute.create_volume_attachment(server_id, volume_id)
-            self._wait('volume attached', label,
-                       lambda: self._attached(server_id, volume_id, label))
-            return next((a.device for a in self.compute.volume_attachments(server_id)
-                         if a.volume_id == volume_id), None)
-        device = self._call('attach', 'volume', label, attach)
-        return {'server_id': server_id, 'volume_id': volume_id, 'device': device}
+            attempts[0] += 1
+            if attempts[0] > 1 or looking_first():
+                state = self._wait('volume', label,
+                                   lambda: self._attach_state(server_id, volume_id, label))
+                if state != 'ready':
+                    return None
+            return self._create_json('compute', f'/servers/{server_id}/os-volume_attachments',
+                                     'volumeAttachment', {'volumeId': volume_id}).device
+        return self._call('attach', 'volume', label, attach)
 
     def _nova_maps(self, server_id, volume_id):
         return any(a.volume_id == volume_id
@@ -185,16 +220,26 @@ class ComputeMixin:
                                                         f'ERROR: {_fault(server)}')
         return 'ready' if server.status == 'ACTIVE' else None
 
-    def _attached(self, server_id, volume_id, label):
-        volume = self.block_storage.get_volume(volume_id)
-        if server_id in _attached_to(volume):
-            return True
-        if volume.status.startswith('error'):
-            raise CloudError('attach', 'volume', label, f'the volume went to {volume.status}')
-        if volume.status == 'available' and not self._nova_maps(server_id, volume_id):
-            raise CloudError('attach', 'volume', label, 'Nova gave up attaching it (the '
-                                                        'volume is available again)')
-        return False
+    def _all_attached(self, pairs):
+        statuses = self.volume_statuses(ids={v for _, v in pairs})
+        done = True
+        for server_id, volume_id in pairs:
+            label = f'{volume_id} to server {server_id}'
+            status = statuses.get(volume_id)
+            if status is None:
+                raise CloudError('attach', 'volume', label, 'the volume is gone')
+            if server_id in status['attached_to']:
+                continue
+            if status['status'].startswith('error'):
+                raise CloudError('attach', 'volume', label,
+                                 f"the volume went to {status['status']}")
+            if status['status'] == 'available' and not self._call(
+                    'read', 'volume attachments', server_id, self._nova_maps, server_id,
+                    volume_id):
+                raise CloudError('attach', 'volume', label, 'Nova gave up attaching it (the '
+                                                            'volume is available again)')
+            done = False
+        return done
 
 
 def _all_ready(kind, ids, statuses, ready, failed, why):

@@ -7,17 +7,23 @@ description); tags go in the create body when Neutron has ``tag-creation``,
 else right after create (a crash in between is covered by the name).
 """
 
+import functools
 import ipaddress
 
 from openstack import exceptions as sdk_exc
 
 from bayflow.drivers.cloud import naming
+from bayflow.drivers.cloud.base import Plain, looking_first
 from bayflow.drivers.cloud.errors import CloudError
 from bayflow.exceptions import InvalidParameter
 
 ROUTER_INTERFACE = 'network:router_interface'
 RULE_KEYS = ('direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max',
              'remote_ip_prefix', 'remote_role')
+
+
+# Neutron's collection of each kind created with a plain POST.
+_COLLECTIONS = {'port': 'ports', 'floatingip': 'floatingips'}
 
 
 def _oldest(items):
@@ -41,8 +47,19 @@ class NetworkMixin:
         if self._tag_on_create():
             return create(tags=naming.tags(bay), **attrs)
         resource = create(**attrs)
-        self.network.set_tags(resource, naming.tags(bay))
+        if isinstance(resource, Plain):
+            collection = _COLLECTIONS[resource.get('_kind')]
+            sdk_exc.raise_from_response(self.network.put(
+                f'/{collection}/{resource.id}/tags', json={'tags': naming.tags(bay)}))
+        else:
+            self.network.set_tags(resource, naming.tags(bay))
         return resource
+
+    def _create_neutron_json(self, kind, **attrs):
+        """A port or floating IP made with a plain POST (see CloudBase._create_json)."""
+        item = self._create_json('network', f'/{_COLLECTIONS[kind]}', kind, attrs)
+        item['_kind'] = kind
+        return item
 
     def _neutron_find(self, listing, bay, name, **filters):
         """The bay's resource called ``name``, its tags repaired if a crash
@@ -89,35 +106,32 @@ class NetworkMixin:
     def ensure_router_gateway(self, router_id, external_network_id):
         """Set the router's gateway on the external network with
         ``update_router(external_gateway_info=...)`` unless it is there."""
-        def ensure():
+        def find():
             router = self.network.get_router(router_id)
             info = router.external_gateway_info or {}
-            if info.get('network_id') != external_network_id:
-                router = self.network.update_router(
-                    router, external_gateway_info={'network_id': external_network_id})
-                info = router.external_gateway_info or {}
-            return {'router_id': router.id, 'network_id': info.get('network_id'),
-                    'external_ips': [f['ip_address']
-                                     for f in info.get('external_fixed_ips') or ()]}
-        return self._call('set', 'router gateway', router_id, ensure)
+            return router if info.get('network_id') == external_network_id else None
+        def set_it():
+            return self.network.update_router(
+                router_id, external_gateway_info={'network_id': external_network_id})
+        router = self._ensure('router gateway', router_id, find, set_it, action='set')
+        info = router.external_gateway_info or {}
+        return {'router_id': router.id, 'network_id': info.get('network_id'),
+                'external_ips': [f['ip_address'] for f in info.get('external_fixed_ips') or ()]}
 
     def _router_interface_port(self, router_id, subnet_id):
         for port in self.network.ports(device_id=router_id, device_owner=ROUTER_INTERFACE):
             if any(f.get('subnet_id') == subnet_id for f in port.fixed_ips or ()):
-                return port
+                return port.id
         return None
 
     def ensure_router_interface(self, router_id, subnet_id):
         """``{'router_id', 'subnet_id', 'port_id'}``: the router's interface
         on the subnet, added unless already attached."""
-        def ensure():
-            port = self._router_interface_port(router_id, subnet_id)
-            if port is not None:
-                return port.id
-            return self.network.add_interface_to_router(router_id,
-                                                        subnet=subnet_id)['port_id']
-        port_id = self._call('add', 'router interface', f'{router_id} on subnet {subnet_id}',
-                             ensure)
+        port_id = self._ensure(
+            'router interface', f'{router_id} on subnet {subnet_id}',
+            lambda: self._router_interface_port(router_id, subnet_id),
+            lambda: self.network.add_interface_to_router(router_id, subnet=subnet_id)['port_id'],
+            action='add')
         return {'router_id': router_id, 'subnet_id': subnet_id, 'port_id': port_id}
 
     # -- security groups ------------------------------------------------------
@@ -141,7 +155,9 @@ class NetworkMixin:
         def existing():
             return {_rule_key(r.to_dict()) for r in
                     self.network.security_group_rules(security_group_id=group['id'])}
-        have = self._call('read', 'security group', group['name'], existing)
+        # A first run has nothing to find, and a 409 "already exists" is done anyway.
+        have = (self._call('read', 'security group', group['name'], existing)
+                if looking_first() else set())
         created = 0
         for body in wanted:
             if _rule_key(body) in have:
@@ -196,10 +212,11 @@ class NetworkMixin:
         pairs = [p if isinstance(p, dict) else {'ip_address': p}
                  for p in allowed_address_pairs or ()]
         groups = [g['id'] if isinstance(g, dict) else g for g in security_group_ids or ()]
-        attrs = {'fixed_ips': [{'subnet_id': subnet_id}], 'security_group_ids': groups}
+        attrs = {'fixed_ips': [{'subnet_id': subnet_id}], 'security_groups': groups}
         if pairs:
             attrs['allowed_address_pairs'] = pairs
-        port = self._ensure_neutron('port', self.network.ports, self.network.create_port,
+        port = self._ensure_neutron('port', self.network.ports,
+                                    functools.partial(self._create_neutron_json, 'port'),
                                     bay_uuid, naming.port_name(bay_uuid, role, index),
                                     {'network_id': network_id}, **attrs)
         fixed = [f['ip_address'] for f in port.fixed_ips or ()
@@ -227,7 +244,8 @@ class NetworkMixin:
             return _oldest(ours)
 
         def create():
-            return self._neutron_create(self.network.create_ip, bay_uuid,
+            return self._neutron_create(functools.partial(self._create_neutron_json,
+                                                          'floatingip'), bay_uuid,
                                         floating_network_id=external_network_id,
                                         port_id=port_id,
                                         description=naming.bay_tag(bay_uuid))

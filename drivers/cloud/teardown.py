@@ -8,6 +8,8 @@ however alike it looks (Cluster API's OpenStack provider once deleted a
 management VM's floating IP along with a cluster).
 """
 
+import functools
+
 from openstack import exceptions as sdk_exc
 
 from bayflow.drivers.cloud import naming
@@ -122,9 +124,17 @@ class TeardownMixin:
             return None
 
     def _remove_servers(self, items):
-        for s in items:
-            self.delete_server_if_present(s['id'], name=s['name'], wait=False)
+        self._each(items, lambda s: self.delete_server_if_present(s['id'], name=s['name'],
+                                                                  wait=False))
         self.wait_servers_gone([s['id'] for s in items])
+
+    def _remove_volumes(self, items):
+        self._each(items, lambda v: self.delete_volume_if_present(v['id'], name=v.get('name'),
+                                                                  wait=False))
+        ids = {v['id'] for v in items}
+        if ids:
+            self._wait('volumes gone', ', '.join(sorted(ids)),
+                       lambda: not self.volume_statuses(ids=ids))
 
     def _remove_routers(self, items):
         for r in items:
@@ -138,8 +148,11 @@ class TeardownMixin:
         if special is not None:
             return special(items)
         delete = getattr(self, f'delete_{kind[:-1]}_if_present')
-        for item in items:
-            delete(item['id'], name=item.get('name'))
+        self._each(items, lambda item: delete(item['id'], name=item.get('name')))
+
+    def _each(self, items, fn):
+        """``fn(item)`` for every item at once; the first error (in order) once all are done."""
+        self.together({i: functools.partial(fn, item) for i, item in enumerate(items)})
 
     # -- delete-if-present, one resource each (404 = done) -------------------------
     def _delete(self, kind, rid, name, delete):

@@ -44,7 +44,8 @@ def kubeconfig(name, server, ca_file=None, cert_file=None, key_file=None, user=N
         'preferences': {},
         'users': [{'name': user, 'user': credentials}],
     }
-    return yaml.safe_dump(document, default_flow_style=False, sort_keys=False)
+    return yaml.dump(document, Dumper=getattr(yaml, 'CSafeDumper', yaml.SafeDumper),
+                     default_flow_style=False, sort_keys=False)
 
 
 class KubernetesDriver(CoeDriver):

@@ -1,9 +1,10 @@
 """COE configuration: the bay's CA and API address, and the container network's config.
 
-The CA is made once, here, and travels in the flow as its certificate and
-its key encrypted with ``[certificates]`` key; the servers step issues each
-server's own certificate from it while it renders that server's user_data,
-so no private key is ever stored in the clear.
+The CA is made once, by its own step at the start of the flow (making an RSA
+key takes CPU that would otherwise delay the servers), and travels in the
+flow as its certificate and its key encrypted with ``[certificates]`` key;
+the servers step issues each server's own certificate from it while it
+renders that server's user_data, so no private key is ever stored in the clear.
 """
 
 from bayflow.drivers import coe, network as network_drivers, tls
@@ -34,6 +35,20 @@ class ConfigureContainerNetwork(base.BayTask):
                 'cluster_subnet': network.FIXED_SUBNET_CIDR}
 
 
+class CreateCA(base.BayTask):
+    """The bay's CA (None with tls_disabled); it lives only in the flow and the bay
+    record, so there is nothing in the cloud to revert."""
+
+    default_provides = 'ca'
+
+    def execute(self, bay, baymodel):
+        base.check_deadline(bay)
+        if baymodel.get('tls_disabled'):
+            return None
+        ca = tls.make_ca(bay['uuid'], bay.get('name'))
+        return {'cert': ca['cert'], 'key': tls.encrypt_key(ca['key'])}
+
+
 class ConfigureCOE(base.BayTask):
     default_provides = 'coe_config'
 
@@ -41,13 +56,9 @@ class ConfigureCOE(base.BayTask):
         super().__init__(name='configure-coe', rebind={'ports': 'ports_master',
                                                        'floating_ips': 'floating_ips_master'})
 
-    def execute(self, bay, baymodel, ports, floating_ips):
+    def execute(self, bay, baymodel, ports, floating_ips, ca):
         base.check_deadline(bay)
         masters = addresses(ports, floating_ips)
-        out = {'masters': masters,
-               'api_address': coe_driver(baymodel).api_address(baymodel, masters[0]),
-               'ca': None}
-        if not baymodel.get('tls_disabled'):
-            ca = tls.make_ca(bay['uuid'], bay.get('name'))
-            out['ca'] = {'cert': ca['cert'], 'key': tls.encrypt_key(ca['key'])}
-        return out
+        return {'masters': masters,
+                'api_address': coe_driver(baymodel).api_address(baymodel, masters[0]),
+                'ca': ca}

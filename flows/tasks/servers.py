@@ -4,6 +4,8 @@ from bayflow.drivers import cloud as cloud_driver, tls
 from bayflow.flows import retry
 from bayflow.flows.tasks import base, coe as coe_tasks
 
+VOLUME_READY = ('available', 'in-use')
+
 
 class CreateServers(base.BayTask):
     def __init__(self, role):
@@ -45,24 +47,41 @@ class CreateServers(base.BayTask):
 
 
 class WaitServersActive(base.BayTask):
-    """One look at the bay's servers; StillWaiting makes the retry look again."""
+    """Looks at the bay's servers (and the volumes they will get) until all
+    are ready, for one slice of the wait; StillWaiting makes the retry go on."""
 
     def __init__(self, role):
         super().__init__(name=f'wait-servers-{role}', provides=f'servers_active_{role}',
-                         rebind={'servers': f'servers_{role}'})
+                         rebind={'servers': f'servers_{role}', 'volumes': f'volumes_{role}'})
 
-    def execute(self, bay, servers):
-        base.check_deadline(bay)
-        statuses = self.cloud.server_statuses(bay['uuid'])
-        pending = []
-        for server in servers:
-            status = statuses.get(server['id'], {})
-            if status.get('status') == 'ERROR':
-                raise cloud_driver.CloudError(
-                    'build', 'server', server.get('name') or server['id'],
-                    status.get('fault') or 'the server went to ERROR')
-            if status.get('status') != 'ACTIVE':
-                pending.append(server.get('name') or server['id'])
-        if pending:
-            raise retry.StillWaiting(f"not ACTIVE yet: {', '.join(pending)}")
+    def execute(self, bay, servers, volumes):
+        def look():
+            base.check_deadline(bay)
+            found = self.cloud.together({
+                'servers': lambda: self.cloud.server_statuses(bay['uuid']),
+                'volumes': lambda: self.cloud.volume_statuses(
+                    ids={v['id'] for v in volumes}) if volumes else {}})
+            pending = (_pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
+                       + _pending(volumes, found['volumes'], 'volume', VOLUME_READY, 'error'))
+            return f"not ready yet: {', '.join(pending)}" if pending else None
+        retry.poll(look, self.cloud.wait_interval)
         return servers
+
+
+def _pending(items, statuses, kind, ready, failed):
+    """Names of ``items`` not ready yet; CloudError for one that failed (or a
+    volume that is gone: a server may not be listed yet)."""
+    pending = []
+    for item in items:
+        name = item.get('name') or item['id']
+        status = statuses.get(item['id'])
+        if status is None and kind == 'volume':
+            raise cloud_driver.CloudError('wait for', kind, name, f'the {kind} is gone')
+        status = (status or {}).get('status') or ''
+        if status.startswith(failed):
+            raise cloud_driver.CloudError(
+                'build', kind, name, statuses[item['id']].get('fault')
+                or f'the {kind} went to {status}')
+        if status not in ready:
+            pending.append(name)
+    return pending

@@ -32,9 +32,9 @@ class AttachVolumes(base.BayTask):
     def execute(self, bay, servers, volumes):
         base.check_deadline(bay)
         by_index = {s['index']: s for s in servers}
-        return base.each(
-            lambda v: dict(self.cloud.ensure_volume_attachment(
-                by_index[v['index']]['id'], v['id']), index=v['index']), volumes)
+        attached = self.cloud.attach_volumes([(by_index[v['index']]['id'], v['id'])
+                                              for v in volumes])
+        return [dict(a, index=v['index']) for a, v in zip(attached, volumes)]
 
     def revert(self, bay, servers, volumes, *args, **kwargs):
         by_index = {s['index']: s for s in servers}

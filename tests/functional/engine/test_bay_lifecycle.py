@@ -58,6 +58,7 @@ def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim, tmp_pat
     assert all(v['size'] == 5 and v['status'] == 'in-use' for v in volumes)
 
     _check_bay_config(cli, bay, tmp_path)
+    _check_steps(cli)
 
     out = cli.ok('bay-delete', 'k8sbay', '--wait')
     assert 'deleted' in out
@@ -66,6 +67,23 @@ def test_seed_commands_build_the_bay_and_delete_leaves_nothing(cli, sim, tmp_pat
     after = sim.resources()
     assert _by_bay(after, bay['uuid']) == {}
     assert _leftover(seed, after) == {}
+
+
+def _check_steps(cli):
+    """bay-show --steps: every step of the create, from the logbook, with its
+    state, when it started and how long it took."""
+    shown = json.loads(cli.ok('bay-show', 'k8sbay', '--steps', '-f', 'json'))
+    steps = {s['step']: s for s in shown['steps']}
+    for name in ('create-network', 'create-ca', 'create-servers-master',
+                 'wait-servers-node', 'attach-volumes-node', 'finish-create'):
+        step = steps[name]
+        assert step['state'] == 'SUCCESS' and step['error'] is None, step
+        assert step['started_at'] and step['duration'] >= 0, step
+    starts = [s['started_at'] for s in shown['steps'] if s['step'] in steps]
+    assert starts == sorted(starts)
+    assert steps['create-servers-master']['started_at'] > steps['create-network']['started_at']
+    text = cli.ok('bay-show', 'k8sbay', '--steps')
+    assert 'attach-volumes-master' in text and 'SUCCESS' in text
 
 
 def _leftover(seed, after):

@@ -15,7 +15,7 @@ from tests.functional.engine.conftest import BAY, BAYMODEL, lift_quotas, owned
 
 CREATE_STEPS = ['create-network', 'create-subnet', 'create-router', 'set-router-gateway',
                 'add-router-interface', 'create-security-groups', 'create-security-group-rules',
-                'configure-container-network', 'configure-coe']
+                'configure-container-network', 'create-ca', 'configure-coe']
 for _role in ('master', 'node'):
     CREATE_STEPS += [f'{s}-{_role}' for s in (
         'create-ports', 'create-floating-ips', 'create-volumes', 'create-servers',
