@@ -85,6 +85,7 @@ class CloudBase:
         self._lock = threading.Lock()
         self._services = {}
         self._capabilities = {}
+        self._probing = {}  # capability -> the lock its first prober holds
 
     @classmethod
     def from_config(cls, conf=None, cloud=None):
@@ -111,13 +112,21 @@ class CloudBase:
     image, block_storage = _Service(), _Service()
 
     def _capability(self, key, probe):
-        """A fact about the cloud, probed once (e.g. Neutron's tag-creation)."""
+        """A fact about the cloud, probed once (e.g. Neutron's tag-creation):
+        the first caller probes, callers meanwhile wait for its answer (a
+        daemon starting many flows at once would otherwise probe once each).
+        A failed probe is not kept: the next caller tries again."""
         with self._lock:
             if key in self._capabilities:
                 return self._capabilities[key]
-        value = probe()
-        with self._lock:
-            return self._capabilities.setdefault(key, value)
+            probing = self._probing.setdefault(key, threading.Lock())
+        with probing:
+            with self._lock:
+                if key in self._capabilities:
+                    return self._capabilities[key]
+            value = probe()
+            with self._lock:
+                return self._capabilities.setdefault(key, value)
 
     def _list_json(self, service, path, key, params=None, microversion=None):
         """The plain dicts of a list call, every page: openstacksdk would make a
