@@ -164,13 +164,24 @@ class ComputeMixin:
         the volumes available. Otherwise each attach looks first, and waits for
         the volume to be available and the server ACTIVE."""
         pairs = list(pairs)
-        devices = self.together({pair: functools.partial(self._start_attach, *pair)
-                                 for pair in pairs})
+        return self.wait_attached(pairs, self.start_attachments(pairs))
+
+    def start_attachments(self, pairs):
+        """Ask Nova to attach each ``(server_id, volume_id)`` (see
+        :meth:`attach_volumes`), all at once; -> ``{pair: device or None}``."""
+        return self.together({pair: functools.partial(self._start_attach, *pair)
+                              for pair in pairs})
+
+    def wait_attached(self, pairs, devices=None):
+        """Wait until Cinder shows every pair's volume in-use on its server, one
+        list call per look; -> ``[{'server_id', 'volume_id', 'device'}]``
+        (``devices``: what Nova answered when asked, else it is asked now)."""
+        devices = devices or {}
         self._wait('volumes attached', ', '.join(v for _, v in pairs),
                    lambda: self._all_attached(pairs))
         out = []
         for server_id, volume_id in pairs:
-            device = devices[(server_id, volume_id)]
+            device = devices.get((server_id, volume_id))
             if device is None:  # attached by an earlier attempt: ask Nova where
                 device = self._call('read', 'volume attachment', volume_id, lambda: next(
                     (a.device for a in self.compute.volume_attachments(server_id)

@@ -47,30 +47,60 @@ class CreateServers(base.BayTask):
 
 
 class WaitServersActive(base.BayTask):
-    """Looks at the bay's servers (and the volumes they will get) until all
-    are ready, for one slice of the wait; StillWaiting makes the retry go on."""
+    """Looks at the bay's servers (and their volumes) until all are ready, for
+    one slice of the wait; StillWaiting makes the retry go on.
+
+    Each server's docker volume is asked for the moment that server is ACTIVE
+    (its volume available), so the attaches overlap the other servers' boots;
+    the attach step then waits for them in-use. Undoing them is the servers'
+    and volumes' own reverts' job (deleting a server detaches its volumes):
+    this step is re-run by its retry, so it has no revert of its own.
+    """
 
     def __init__(self, role):
         super().__init__(name=f'wait-servers-{role}', provides=f'servers_active_{role}',
                          rebind={'servers': f'servers_{role}', 'volumes': f'volumes_{role}'})
+        # (server, volume) pairs this process asked Nova to attach: the next
+        # try of a first run must not ask again (a resumed flow looks first).
+        self._asked = {}
 
     def execute(self, bay, servers, volumes):
+        volume_of = {v['index']: v['id'] for v in volumes}
+
         def look():
             base.check_deadline(bay)
             found = self.cloud.together({
                 'servers': lambda: self.cloud.server_statuses(bay['uuid']),
                 'volumes': lambda: self.cloud.volume_statuses(
                     ids={v['id'] for v in volumes}) if volumes else {}})
-            pending = (_pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
-                       + _pending(volumes, found['volumes'], 'volume', VOLUME_READY, 'error'))
+            pending = _pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
+            pending += _pending(volumes, found['volumes'], 'volume', VOLUME_READY, 'error',
+                                moving={v for _, v in self._asked})
+            ready = [pair for pair in _pairs(servers, volume_of) if pair not in self._asked
+                     and _status(found['servers'], pair[0]) == 'ACTIVE'
+                     and _status(found['volumes'], pair[1]) in VOLUME_READY]
+            if ready:
+                self._asked.update(self.cloud.start_attachments(ready))
             return f"not ready yet: {', '.join(pending)}" if pending else None
         retry.poll(look, self.cloud.wait_interval)
-        return servers
+        return [dict(s, attach_asked=pair in self._asked, attach_device=self._asked.get(pair))
+                for s, pair in zip(servers, _pairs(servers, volume_of, keep_missing=True))]
 
 
-def _pending(items, statuses, kind, ready, failed):
+def _pairs(servers, volume_of, keep_missing=False):
+    """(server id, its docker volume's id) of each server (None: it has no volume)."""
+    return [(s['id'], volume_of.get(s['index'])) for s in servers
+            if keep_missing or s['index'] in volume_of]
+
+
+def _status(statuses, rid):
+    return (statuses.get(rid) or {}).get('status')
+
+
+def _pending(items, statuses, kind, ready, failed, moving=()):
     """Names of ``items`` not ready yet; CloudError for one that failed (or a
-    volume that is gone: a server may not be listed yet)."""
+    volume that is gone: a server may not be listed yet). Volumes in
+    ``moving`` are being attached: reserved or attaching is ready enough."""
     pending = []
     for item in items:
         name = item.get('name') or item['id']
@@ -82,6 +112,7 @@ def _pending(items, statuses, kind, ready, failed):
             raise cloud_driver.CloudError(
                 'build', kind, name, statuses[item['id']].get('fault')
                 or f'the {kind} went to {status}')
-        if status not in ready:
+        if status not in ready and not (item['id'] in moving
+                                        and status in ('reserved', 'attaching')):
             pending.append(name)
     return pending

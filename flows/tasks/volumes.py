@@ -30,10 +30,15 @@ class AttachVolumes(base.BayTask):
         self.role = role
 
     def execute(self, bay, servers, volumes):
+        """The wait step asked for most attaches already (each as soon as its
+        server was ACTIVE): the rest are asked for here, then all waited in-use."""
         base.check_deadline(bay)
         by_index = {s['index']: s for s in servers}
-        attached = self.cloud.attach_volumes([(by_index[v['index']]['id'], v['id'])
-                                              for v in volumes])
+        pairs = [(by_index[v['index']]['id'], v['id']) for v in volumes]
+        devices = {(by_index[v['index']]['id'], v['id']): by_index[v['index']].get('attach_device')
+                   for v in volumes if by_index[v['index']].get('attach_asked')}
+        devices.update(self.cloud.start_attachments([p for p in pairs if p not in devices]))
+        attached = self.cloud.wait_attached(pairs, devices)
         return [dict(a, index=v['index']) for a, v in zip(attached, volumes)]
 
     def revert(self, bay, servers, volumes, *args, **kwargs):
