@@ -1,6 +1,7 @@
 """Fixtures for the bay engine's tests: a simulator over HTTP and the real ``bayflow``
 CLI in subprocesses, each test with its own $BAYFLOW_HOME and config."""
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -133,3 +134,19 @@ def owned(resources, bay_uuid):
         if hits:
             found[kind] = hits
     return found
+
+
+def refusals(cli, cases, workers=3):
+    """Run ``bayflow ARGS`` for each ``(args, words)`` a few at a time; -> the
+    cases not refused as they must be: non-zero exit and one ``ERROR:`` line
+    naming ``words``, no traceback."""
+    def wrong(case):
+        args, words = case
+        code, _, err = cli.run(*args)
+        lines = err.strip().splitlines()
+        if code != 0 and len(lines) == 1 and lines[0].startswith('ERROR:') \
+                and words in lines[0] and 'Traceback' not in err:
+            return None
+        return f'{args}: exit {code}\n{err}'
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return [w for w in pool.map(wrong, cases) if w]
