@@ -86,13 +86,13 @@ class BayOperations:
         wait = {'wait_attempts': self._wait_attempts(),
                 'wait_interval': self.conf.cloud.wait_interval}
         if operation == 'create':
-            resolved = resolved or api.check_baymodel(self.db.get_baymodel(bay['baymodel_id']))
+            resolved = resolved or self._checked(self.db.get_baymodel(bay['baymodel_id']))
             spec = specs.create_spec(bay, resolved, recorder.NAME, wait)
         elif operation == 'delete':
             spec = specs.delete_spec(bay, recorder.NAME, wait)
         elif operation == 'update':
             # Without node_count (its saved flow is lost): back to the recorded size.
-            resolved = resolved or api.check_baymodel(self.db.get_baymodel(bay['baymodel_id']))
+            resolved = resolved or self._checked(self.db.get_baymodel(bay['baymodel_id']))
             spec = specs.update_spec(bay, resolved, node_count or bay['node_count'],
                                      recorder.NAME, wait)
         else:
@@ -130,7 +130,7 @@ class BayOperations:
             lifecycle.transition(self.db, bay, 'update')  # refuses, saying why
         if node_count == bay['node_count']:
             return bay
-        resolved = api.check_baymodel(self.db.get_baymodel(bay['baymodel_id']), warm_up=wait)
+        resolved = self._checked(self.db.get_baymodel(bay['baymodel_id']), warm_up=wait)
         flow_id = self._new_flow(bay, 'update', resolved, disable_rollback, node_count)
         events = {} if event_id is None else {'event_id': event_id}
         bay = lifecycle.transition(self.db, bay, 'update', extra={'flow_id': flow_id},

@@ -9,6 +9,7 @@ theirs (a host may ``set_provider()`` its own).
 
 from bayflow.drivers.cloud.base import first_run
 from bayflow.drivers.cloud.cloud import Cloud
+from bayflow.drivers.cloud.compute import VOLUME_READY
 from bayflow.drivers.cloud.errors import (
     CloudCheckError, CloudError, CloudTeardownError, describe_leftovers, is_transient)
 from bayflow.drivers.cloud.naming import (
@@ -18,6 +19,7 @@ from bayflow.drivers.cloud.provider import connect, get_cloud, set_provider
 from bayflow.drivers.cloud.teardown import TEARDOWN_ORDER
 
 __all__ = ('Cloud', 'CloudCheckError', 'CloudError', 'CloudTeardownError', 'TEARDOWN_ORDER',
+           'VOLUME_READY',
            'bay_tag', 'connect', 'describe_leftovers', 'first_run', 'get_cloud',
            'is_transient', 'network_name', 'port_name', 'router_name',
            'security_group_name', 'server_name', 'set_provider', 'subnet_name',

@@ -4,8 +4,6 @@ from bayflow.drivers import cloud as cloud_driver, tls
 from bayflow.flows import retry
 from bayflow.flows.tasks import base, coe as coe_tasks
 
-VOLUME_READY = ('available', 'in-use')
-
 
 class CreateServers(base.BayTask):
     def __init__(self, role):
@@ -74,11 +72,12 @@ class WaitServersActive(base.BayTask):
                 'volumes': lambda: self.cloud.volume_statuses(
                     ids={v['id'] for v in volumes}) if volumes else {}})
             pending = _pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
-            pending += _pending(volumes, found['volumes'], 'volume', VOLUME_READY, 'error',
+            pending += _pending(volumes, found['volumes'], 'volume',
+                                cloud_driver.VOLUME_READY, 'error',
                                 moving={v for _, v in self._asked})
             ready = [pair for pair in _pairs(servers, volume_of) if pair not in self._asked
                      and _status(found['servers'], pair[0]) == 'ACTIVE'
-                     and _status(found['volumes'], pair[1]) in VOLUME_READY]
+                     and _status(found['volumes'], pair[1]) in cloud_driver.VOLUME_READY]
             if ready:
                 self._asked.update(self.cloud.start_attachments(ready))
             return f"not ready yet: {', '.join(pending)}" if pending else None
