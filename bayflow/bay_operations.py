@@ -48,25 +48,56 @@ class BayOperations:
         """Record the bay and its flow, then run it here (wait) or start it
         (``start_flow``). ``event_id`` is recorded with the bay's insert.
 
-        The flow is saved first and the bay inserted already pointing at it,
-        so no bay is ever without its flow; a flow whose bay was not inserted
-        (a duplicate event) is removed again.
+        The bay, its flow's logbook and the event go in one transaction, so
+        no bay is ever without its flow and a duplicate event leaves nothing.
         """
-        record = validation.validate_bay(values, conf=self.conf)
-        baymodel = self.db.get_baymodel(record['baymodel_id'])
         # The warm-up helps only the process that goes on to run the flow.
-        resolved = self._checked(baymodel, warm_up=wait)
+        values, book = self._prepared(values, self.db.get_baymodel, wait, disable_rollback)
+        bay = lifecycle.start_create(self.db, values, event_id=event_id, book=book)
+        return self._start(bay, wait, progress)
+
+    def create_bays(self, requests):
+        """Record many creates in one transaction (the daemon's batch of
+        events), then start each: ``requests`` are (values, event_id).
+
+        -> one bay or exception per request, in order: a request refused
+        (validation, its baymodel, the cloud check) does not stop the others.
+        Raises if the transaction fails (a duplicate event among them, an
+        outage): nothing of the batch was recorded then.
+        """
+        baymodels, results, ready = {}, [None] * len(requests), []
         identity = self.cloud.identity()
+
+        def baymodel(ident):
+            if ident not in baymodels:
+                baymodels[ident] = self.db.get_baymodel(ident)
+            return baymodels[ident]
+
+        for i, (values, event_id) in enumerate(requests):
+            try:
+                ready.append((i, self._prepared(values, baymodel, identity=identity),
+                              event_id))
+            except Exception as exc:  # noqa: BLE001 - this request's own verdict
+                results[i] = exc
+        if ready:
+            bays = lifecycle.start_creates(
+                self.db, [(values, event_id, book)
+                          for _, (values, book), event_id in ready])
+            for (i, _, _), bay in zip(ready, bays):
+                results[i] = self._start(bay, False, None)
+        return results
+
+    def _prepared(self, values, baymodel_of, warm_up=False, disable_rollback=False,
+                  identity=None):
+        """A create's checked bay values (with its flow's id) and its logbook."""
+        record = validation.validate_bay(values, conf=self.conf)
+        baymodel = baymodel_of(record['baymodel_id'])
+        resolved = self._checked(baymodel, warm_up=warm_up)
+        identity = identity or self.cloud.identity()
         values = dict(record, uuid=str(uuidlib.uuid4()), baymodel_id=baymodel['uuid'],
                       project_id=identity['project_id'], user_id=identity['user_id'])
-        flow_id = self._new_flow(values, 'create', resolved, disable_rollback)
-        try:
-            bay = lifecycle.start_create(self.db, dict(values, flow_id=flow_id),
-                                         event_id=event_id)
-        except Exception:
-            books.destroy_book(self.backend, values['uuid'])
-            raise
-        return self._start(bay, wait, progress)
+        book, flow_id = self._new_book(values, 'create', resolved, disable_rollback)
+        return dict(values, flow_id=flow_id), book
 
     def _checked(self, baymodel, warm_up=False):
         """api.check_baymodel, or the front door's own (``Service(check_baymodel=)``:
@@ -82,6 +113,14 @@ class BayOperations:
     def _new_flow(self, bay, operation, resolved=None, disable_rollback=False,
                   node_count=None):
         """Persist a flow of ``operation`` for the bay; -> its flow id."""
+        book, flow_id = self._new_book(bay, operation, resolved, disable_rollback,
+                                       node_count)
+        books.save_book(self.backend, book)
+        return flow_id
+
+    def _new_book(self, bay, operation, resolved=None, disable_rollback=False,
+                  node_count=None):
+        """A logbook with a new flow of ``operation`` for the bay; -> (book, flow id)."""
         options = {'operation': operation, 'disable_rollback': disable_rollback}
         wait = {'wait_attempts': self._wait_attempts(),
                 'wait_interval': self.conf.cloud.wait_interval}
@@ -99,8 +138,8 @@ class BayOperations:
             raise exceptions.OperationNotAllowed(
                 f"bay {bay['uuid']} is in the middle of an {operation}, which bayflow "
                 f"cannot run yet")
-        return books.save_flow(self.backend, bay['uuid'], spec['factory'],
-                               spec['factory_kwargs'], spec['store'], options)
+        return books.new_book(bay['uuid'], spec['factory'], spec['factory_kwargs'],
+                              spec['store'], options)
 
     def _wait_attempts(self):
         return retry.attempts_for(self.conf.cloud.wait_timeout, self.conf.cloud.wait_interval)

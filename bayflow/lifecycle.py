@@ -203,25 +203,43 @@ def _event(event_id):
 
 
 def start_create(db, values, reason=None, owner=None,
-                 lease_seconds=DEFAULT_LEASE_SECONDS, event_id=None):
+                 lease_seconds=DEFAULT_LEASE_SECONDS, event_id=None, book=None):
     """Insert a new bay, already CREATE_IN_PROGRESS, in one transaction.
 
     With ``owner`` the bay is inserted leased to it (database clock). With
     ``event_id`` the event is recorded in that transaction: DuplicateEvent
-    if it was recorded before (and no bay is inserted).
+    if it was recorded before (and no bay is inserted). ``book`` (the bay's
+    TaskFlow logbook) is inserted in it too.
     """
-    status = next_status(None, None, 'create')
-    row = dict(values, status=status, operation='create',
-               status_reason=reason or _REASONS[status])
     try:
-        bay = db.create_bay(row, owner=owner,
+        bay = db.create_bay(_created(values, reason), owner=owner,
                             lease_seconds=lease_seconds if owner else None,
-                            **_event(event_id))
+                            book=book, **_event(event_id))
     except db_exc.DuplicateEvent as e:
         raise exceptions.DuplicateEvent(e.event_id) from e
-    LOG.info('bay %s: create -> %s (version %s)', bay['uuid'], status,
-             bay['version'])
+    _log_created(bay)
     return bay
+
+
+def start_creates(db, items):
+    """Insert many new bays, CREATE_IN_PROGRESS and not leased, in one
+    transaction: ``items`` are (values, event_id, book). All or nothing."""
+    bays = db.create_bays([(_created(values), event_id, book)
+                           for values, event_id, book in items])
+    for bay in bays:
+        _log_created(bay)
+    return bays
+
+
+def _created(values, reason=None):
+    status = next_status(None, None, 'create')
+    return dict(values, status=status, operation='create',
+                status_reason=reason or _REASONS[status])
+
+
+def _log_created(bay):
+    LOG.info('bay %s: create -> %s (version %s)', bay['uuid'], bay['status'],
+             bay['version'])
 
 
 def transition(db, bay, trigger, reason=None, expected_version=None,

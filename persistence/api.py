@@ -20,6 +20,7 @@ from sqlalchemy import orm
 from bayflow.persistence import exceptions as exc
 from bayflow.persistence import leases
 from bayflow.persistence import models
+from bayflow.persistence import taskflow_rows
 
 BayModel, Bay, ProcessedEvent = models.BayModel, models.Bay, models.ProcessedEvent
 
@@ -260,19 +261,19 @@ class Database(leases.LeaseMixin):
         return ~sa.exists().where(Bay.baymodel_id == uuid)
 
     @staticmethod
-    def _lock_baymodel(session, uuid, shared=False):
+    def _lock_baymodel(session, uuid):
         """Row lock taken by both sides of "no bay uses this baymodel".
 
         On PostgreSQL (READ COMMITTED) a bay insert not yet committed is
         invisible to the guard, and the foreign key's KEY SHARE lock does
         not block updates of other columns: so a bay insert holds SHARE on
-        its baymodel, a change takes UPDATE, and the change's next statement
-        sees every bay committed before it got the lock. SQLite's BEGIN
-        IMMEDIATE serialises writers already.
+        its baymodel (_insert_bays), a change takes UPDATE here, and the
+        change's next statement sees every bay committed before it got the
+        lock. SQLite's BEGIN IMMEDIATE serialises writers already.
         """
         return session.scalar(sa.select(BayModel.id)
                               .where(BayModel.uuid == uuid)
-                              .with_for_update(read=shared))
+                              .with_for_update())
 
     def update_baymodel(self, uuid, expected_version, values):
         """Write values validated against ``expected_version`` of the row.
@@ -326,14 +327,39 @@ class Database(leases.LeaseMixin):
     # -- bays ----------------------------------------------------------------
 
     def create_bay(self, values, owner=None, lease_seconds=None,
-                   event_id=None):
+                   event_id=None, book=None):
         """Insert a bay; its initial status comes from bayflow.lifecycle.
 
         With ``owner`` the bay starts leased to it for ``lease_seconds``
         (database clock), for the bay's operation. With ``event_id`` the
         event is recorded in the same transaction; an event recorded before
-        raises DuplicateEvent and nothing is inserted.
+        raises DuplicateEvent and nothing is inserted. ``book``, a new
+        TaskFlow logbook (the bay's flow), goes in the same transaction.
         """
+        values = self._bay_row(values)
+        if owner is not None:
+            values.update(leases.taken(self.dialect, owner, lease_seconds,
+                                       values['operation']))
+        try:
+            return self._insert_bays([(values, event_id, book)])[0]
+        except sa_exc.IntegrityError:
+            self._explain_event(event_id)
+            self._explain_bay_insert(values)
+            raise
+
+    def create_bays(self, items):
+        """Insert many bays in one transaction (the daemon's batch of create
+        events): ``items`` are (values, event_id, book) as create_bay takes
+        them, without leases. All or nothing; -> the bays, in order.
+
+        A duplicate event raises IntegrityError here: the caller tells which
+        by inserting them one at a time.
+        """
+        return self._insert_bays([(self._bay_row(values), event_id, book)
+                                  for values, event_id, book in items])
+
+    @staticmethod
+    def _bay_row(values):
         values = dict(values)
         values.setdefault('uuid', _new_uuid())
         _check_values('bay', Bay, values, _SYSTEM | _LEASE,
@@ -346,24 +372,37 @@ class Database(leases.LeaseMixin):
                 missing, f"a bay needs {', '.join(missing)} to be inserted: "
                          f"its baymodel, and the initial status and "
                          f"operation that bayflow.lifecycle.start_create sets")
-        if owner is not None:
-            values.update(leases.taken(self.dialect, owner, lease_seconds,
-                                       values['operation']))
-        try:
-            with self._txn() as session:
-                if not self._lock_baymodel(session, values['baymodel_id'],
-                                           shared=True):
-                    raise exc.NotFound('baymodel', values['baymodel_id'])
-                self._record_event(session, event_id, values['operation'],
-                                   values['uuid'])
-                row = Bay(**values)
-                session.add(row)
-                session.flush()
-                return models.as_dict(row)
-        except sa_exc.IntegrityError:
-            self._explain_event(event_id)
-            self._explain_bay_insert(values)
-            raise
+        return values
+
+    def _insert_bays(self, items):
+        baymodels = sorted({values['baymodel_id'] for values, _, _ in items})
+        with self._txn() as session:
+            # Row locks in one order, so two batches never wait on each other.
+            locked = set(session.scalars(
+                sa.select(BayModel.uuid).where(BayModel.uuid.in_(baymodels))
+                .order_by(BayModel.uuid).with_for_update(read=True)))
+            for uuid in baymodels:
+                if uuid not in locked:
+                    raise exc.NotFound('baymodel', uuid)
+            events = [self._event_row(event_id, values['operation'], values['uuid'])
+                      for values, event_id, _ in items if event_id is not None]
+            if events:
+                session.execute(self._insert_event(), events)
+            rows = self._insert_bay_rows(session, [values for values, _, _ in items])
+            taskflow_rows.insert_books(session.connection(),
+                                       [book for _, _, book in items if book])
+            return [models.as_dict(row) for row in rows]
+
+    @staticmethod
+    def _insert_bay_rows(session, rows):
+        """One INSERT for all the rows (their order kept), unless a row holds
+        SQL expressions (a lease's database-clock expiry): those go alone."""
+        if any(isinstance(value, sa.sql.ClauseElement)
+               for row in rows for value in row.values()):
+            return [session.scalars(sa.insert(Bay).values(**row).returning(Bay)).one()
+                    for row in rows]
+        return session.scalars(
+            sa.insert(Bay).returning(Bay, sort_by_parameter_order=True), rows).all()
 
     def _explain_bay_insert(self, values):
         with self._txn() as session:
@@ -500,16 +539,28 @@ class Database(leases.LeaseMixin):
         before its effect is written (the primary key settles any race)."""
         if event_id is None:
             return
-        session.add(ProcessedEvent(
-            event_id=event_id, processed_at=leases.clock(self.dialect),
-            event_type=f'bay.{operation}' if operation else None,
-            bay_uuid=bay_uuid, outcome='pending'))
-        session.flush()
+        session.execute(self._insert_event(),
+                        [self._event_row(event_id, operation, bay_uuid)])
+
+    def _insert_event(self):
+        return sa.insert(ProcessedEvent).values(processed_at=leases.clock(self.dialect))
+
+    @staticmethod
+    def _event_row(event_id, operation, bay_uuid):
+        return {'event_id': event_id, 'bay_uuid': bay_uuid, 'outcome': 'pending',
+                'event_type': f'bay.{operation}' if operation else None}
 
     def _explain_event(self, event_id):
         """After an IntegrityError: raise DuplicateEvent if that was it."""
         if event_id is not None and self.get_event(event_id) is not None:
             raise exc.DuplicateEvent(event_id) from None
+
+    def recorded_events(self, event_ids):
+        """The ids among ``event_ids`` recorded before (one query)."""
+        with self._txn() as session:
+            return set(session.scalars(
+                sa.select(ProcessedEvent.event_id)
+                .where(ProcessedEvent.event_id.in_(list(event_ids)))))
 
     def get_event(self, event_id):
         """The processed event's row as a dict, or None if never recorded."""

@@ -33,27 +33,38 @@ def backend_for(db):
     return taskflow_backend.get_backend(db)
 
 
-def save_flow(backend, bay_uuid, factory, factory_kwargs, store, options=None):
-    """Persist a new flow for the bay; returns its flow detail uuid."""
+def new_book(bay_uuid, factory, factory_kwargs, store, options=None):
+    """A logbook holding a new flow for the bay; -> (book, flow detail uuid).
+
+    The store goes into the flow detail, so no later process needs it. No
+    engine is built for that: the one that runs the flow makes its steps'
+    atom details (building a flow twice costs a create real CPU). The
+    injector's atom detail is what Storage.inject() writes, made here so the
+    logbook, the flow detail and the store are written at once.
+    """
     fd = tf_models.FlowDetail(f'{factory.__name__}:{bay_uuid}', uuidutils.generate_uuid())
     fd.meta[META] = dict(options or {}, created_at=_now())
     engines.save_factory_details(fd, factory, [], factory_kwargs)  # into fd.meta only
-    # The store goes into the flow detail, so no later process needs it. No
-    # engine is built for that: the one that runs the flow makes its steps'
-    # atom details (building a flow twice costs a create real CPU). The
-    # injector's atom detail is what Storage.inject() writes, made here so
-    # the logbook, the flow detail and the store go in one transaction (the
-    # daemon saves a flow per event it takes in).
     injector = tf_models.TaskDetail(storage.Storage.injector_name, uuidutils.generate_uuid())
     injector.results, injector.state = dict(store), tf_states.SUCCESS
     fd.add(injector)
-    # A book with just the new flow: save_logbook adds it to the bay's
-    # logbook if there is one already, without our reading that first.
     book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
     book.add(fd)
+    return book, fd.uuid
+
+
+def save_flow(backend, bay_uuid, factory, factory_kwargs, store, options=None):
+    """Persist a new flow for the bay (in its logbook); returns its flow detail uuid."""
+    book, flow_id = new_book(bay_uuid, factory, factory_kwargs, store, options)
+    save_book(backend, book)
+    return flow_id
+
+
+def save_book(backend, book):
+    """save_logbook adds the book's flows to the bay's logbook if there is one
+    already, without our reading that first."""
     with connection(backend) as conn:
         conn.save_logbook(book)
-    return fd.uuid
 
 
 def load_flow(backend, flow_id):

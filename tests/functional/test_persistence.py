@@ -561,6 +561,65 @@ def test_set_status_records_its_event_in_the_same_transaction(db, baymodel):
     assert db.get_event('ev-delete')['outcome'] == 'success'
 
 
+def _book(bay_uuid):
+    """A bay's logbook with one flow and its store, as bayflow.engine.books makes it."""
+    fd = tf_models.FlowDetail(f'create:{bay_uuid}', str(uuid.uuid4()))
+    store = tf_models.TaskDetail('_TaskFlow_INJECTOR', str(uuid.uuid4()))
+    store.results, store.state = {'bay': {'uuid': bay_uuid}}, 'SUCCESS'
+    fd.add(store)
+    book = tf_models.LogBook(f'bay-{bay_uuid}', uuid=bay_uuid)
+    book.add(fd)
+    return book
+
+
+def _books(db):
+    backend = taskflow_backend.get_backend(db)
+    conn = backend.get_connection()
+    return {book.uuid: [[ad.results for ad in fd] for fd in book]
+            for book in conn.get_logbooks()}
+
+
+def test_create_bays_inserts_the_bays_events_and_flows_together(db, baymodel):
+    items = []
+    for i in range(3):
+        bay_uuid = str(uuid.uuid4())
+        items.append(({'uuid': bay_uuid, 'name': f'b{i}', 'baymodel_id': baymodel['uuid'],
+                       'status': 'CREATE_IN_PROGRESS', 'operation': 'create'},
+                      f'ev-{i}', _book(bay_uuid)))
+    bays = db.create_bays(items)
+    assert [b['name'] for b in bays] == ['b0', 'b1', 'b2']   # in order
+    assert all(b['version'] == 1 and b['id'] for b in bays)
+    assert [db.get_event(f'ev-{i}')['bay_uuid'] for i in range(3)] == \
+        [b['uuid'] for b in bays]
+    assert _books(db) == {b['uuid']: [[{'bay': {'uuid': b['uuid']}}]] for b in bays}
+    # All or nothing: one event seen before fails the whole batch.
+    again = [({'name': 'b3', 'baymodel_id': baymodel['uuid'],
+               'status': 'CREATE_IN_PROGRESS', 'operation': 'create'}, 'ev-3', None),
+             ({'name': 'b4', 'baymodel_id': baymodel['uuid'],
+               'status': 'CREATE_IN_PROGRESS', 'operation': 'create'}, 'ev-1', None)]
+    with pytest.raises(sa.exc.IntegrityError):
+        db.create_bays(again)
+    assert len(db.list_bays()) == 3 and db.get_event('ev-3') is None
+    with pytest.raises(exc.NotFound):
+        db.create_bays([({'name': 'b5', 'baymodel_id': 'no-such-baymodel',
+                          'status': 'CREATE_IN_PROGRESS', 'operation': 'create'},
+                         'ev-5', None)])
+    assert len(db.list_bays()) == 3 and db.get_event('ev-5') is None
+
+
+def test_a_duplicate_create_event_leaves_no_flow_behind(db, baymodel):
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    event_bay(db, baymodel, 'k8s', 'ev-once')
+    db.create_bay({'uuid': first, 'name': 'a', 'baymodel_id': baymodel['uuid'],
+                   'status': 'CREATE_IN_PROGRESS', 'operation': 'create'},
+                  event_id='ev-flow', book=_book(first))
+    with pytest.raises(exc.DuplicateEvent):
+        db.create_bay({'uuid': second, 'name': 'b', 'baymodel_id': baymodel['uuid'],
+                       'status': 'CREATE_IN_PROGRESS', 'operation': 'create'},
+                      event_id='ev-flow', book=_book(second))
+    assert list(_books(db)) == [first]
+
+
 def test_one_event_applied_from_many_threads_takes_effect_once(db, baymodel):
     def create(i):
         try:

@@ -61,7 +61,7 @@ class FakeDb:
         self.rows, self.writes, self.leases = {}, 0, []
         self.refuse = refuse           # a persistence error set_status raises
 
-    def create_bay(self, values, owner=None, lease_seconds=None):
+    def create_bay(self, values, owner=None, lease_seconds=None, book=None):
         row = dict(values, version=1)
         row.setdefault('uuid', 'uuid-1')
         row.setdefault('name', 'k8s')
