@@ -118,9 +118,13 @@ daemon_opts = [
                help='Bay flows the daemon runs at once; more wait their turn, '
                     'already recorded (their events acknowledged).'),
     cfg.IntOpt('ingest_workers', default=4, min=1,
-               help='Events the daemon handles at once (validate, record the '
-                    'bay and its flow); also bounds the unacknowledged messages '
-                    'it holds (prefetch).'),
+               help='Threads taking events in (validate, record the bay and '
+                    'its flow).'),
+    cfg.IntOpt('ingest_batch', default=16, min=1,
+               help='Most events one ingest worker takes at once: the create '
+                    'events among them are recorded in one transaction. '
+                    'ingest_workers x ingest_batch bounds the unacknowledged '
+                    'messages the daemon holds (prefetch).'),
     cfg.IntOpt('cloud_check_seconds', default=30, min=0,
                help='Seconds the daemon keeps the cloud\'s answer to a baymodel\'s '
                     'checks (image, keypair, flavors, network) for the next creates '

@@ -50,7 +50,7 @@ def phase(daemon, conn, bodies, counter, what):
     cpu0, sim0, t0 = daemon.cpu(), daemon.sim_ps.cpu_times(), time.perf_counter()
     publish(conn, bodies)
     published = time.perf_counter() - t0
-    rig.until(lambda: daemon.metric(counter) - before >= len(bodies), what, interval=0.02)
+    rig.until(lambda: daemon.metric(counter) - before >= len(bodies), what, interval=0.1)
     took = time.perf_counter() - t0
     cpu = daemon.cpu() - cpu0
     sim1 = daemon.sim_ps.cpu_times()

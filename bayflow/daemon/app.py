@@ -39,7 +39,8 @@ class Daemon:
         self.ingest = ingest.Ingest(self.service, self.flows, self.notifier, self.stopping)
         self.consumer = consumer_mod.Consumer(
             topology.connection(conf), conf, self.ingest, self.metrics,
-            conf.host or socket.gethostname(), conf.daemon.ingest_workers)
+            conf.host or socket.gethostname(), conf.daemon.ingest_workers,
+            conf.daemon.ingest_batch)
         self.health = None
 
     def run(self):

@@ -2,11 +2,13 @@
 
 kombu channels belong to one thread, so this thread only receives and
 settles; the ingest workers do the work and hand a verdict back through a
-queue. A message is acknowledged only once its verdict is in: its effect
-durable, or it is dead-lettered, or (an outage outlasting the retries)
-requeued. ConsumerMixin reconnects with backoff; messages unacknowledged on
-a lost connection come back from the broker, and the recorded event ids
-make their second delivery a duplicate.
+queue. A worker takes every message waiting (up to ``[daemon] ingest_batch``)
+at once, so a burst of creates is recorded a batch to a transaction while a
+lone event still goes straight through. A message is acknowledged only once
+its verdict is in: its effect durable, or it is dead-lettered, or (an outage
+outlasting the retries) requeued. ConsumerMixin reconnects with backoff;
+messages unacknowledged on a lost connection come back from the broker, and
+the recorded event ids make their second delivery a duplicate.
 """
 
 import concurrent.futures
@@ -31,15 +33,16 @@ CRASH_BEFORE_ACK = 'daemon:before-ack'
 
 
 class Consumer(mixins.ConsumerMixin):
-    def __init__(self, connection, conf, ingest, metrics, server_name, workers):
+    def __init__(self, connection, conf, ingest, metrics, server_name, workers, batch=1):
         self.connection, self.conf = connection, conf
         self.ingest, self.metrics, self.server_name = ingest, metrics, server_name
-        self.workers = workers
-        self.prefetch = workers * 2
+        self.workers, self.batch = workers, batch
+        self.prefetch = workers * max(batch, 2)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='ingest')
+        self._inbox = queue.Queue()     # received, not taken by a worker yet
         self._verdicts = queue.Queue()
-        self._pending = set()   # futures not settled yet
+        self._pending = set()   # worker tasks not finished
         self._generation = 0    # channel a message came on; older ones are gone
         self.consuming = False
         self._conn = None
@@ -92,22 +95,37 @@ class Consumer(mixins.ConsumerMixin):
     # -- messages ------------------------------------------------------------------
     def _received(self, source, message, generation):
         self.metrics.events_consumed.labels(source=source).inc()
-        future = self._pool.submit(self.ingest, source, message.body)
+        self._inbox.put((source, message, generation))
+        future = self._pool.submit(self._take)
         self._pending.add(future)
-        future.add_done_callback(
-            lambda f: self._verdicts.put((f, message, source, generation)))
+        future.add_done_callback(self._pending.discard)
+
+    def _take(self):
+        """In a worker: ingest what waits in the inbox (maybe nothing: an
+        earlier worker took it) and queue the verdicts for settling."""
+        taken = []
+        while len(taken) < self.batch:
+            try:
+                taken.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        if not taken:
+            return
+        self.metrics.ingest_batch.observe(len(taken))
+        try:
+            verdicts = self.ingest.batch([(source, message.body)
+                                          for source, message, _ in taken])
+        except Exception as exc:  # noqa: BLE001 - Ingest never raises; belt and braces
+            verdicts = [dispatch.classify(exc)] * len(taken)
+        for (source, message, generation), verdict in zip(taken, verdicts):
+            self._verdicts.put((verdict, message, source, generation))
 
     def _settle_ready(self):
         while True:
             try:
-                future, message, source, generation = self._verdicts.get_nowait()
+                verdict, message, source, generation = self._verdicts.get_nowait()
             except queue.Empty:
                 return
-            self._pending.discard(future)
-            try:
-                verdict = future.result()
-            except Exception as exc:  # noqa: BLE001 - Ingest never raises; belt and braces
-                verdict = dispatch.classify(exc)
             if generation != self._generation:
                 continue  # its channel is gone: the broker redelivers it (a duplicate)
             try:

@@ -35,24 +35,62 @@ class Ingest:
         self._lock = threading.Lock()
         self._in_flight = collections.Counter()  # event ids being applied here
 
-    def __call__(self, source, body):
-        """-> dispatch.Verdict (never raises)."""
+    def batch(self, messages):
+        """(source, body) pairs -> a dispatch.Verdict each, in order (never raises).
+
+        The create events among them are recorded together, in one
+        transaction (dispatch.handle_creates); the rest one at a time.
+        """
+        verdicts, events = [None] * len(messages), {}
+        for i, (source, body) in enumerate(messages):
+            try:
+                events[i] = parse(source, body)
+            except Exception as exc:  # noqa: BLE001 - EventRefused, or a bug: both refused
+                verdicts[i] = dispatch.classify(exc)
+        firsts = self._enter({i: e['id'] for i, e in events.items()})
         try:
-            event = parse(source, body)
-        except Exception as exc:  # noqa: BLE001 - EventRefused, or a bug: both refused
-            return dispatch.classify(exc)
-        with self._lock:
-            first = not self._in_flight[event['id']]
-            self._in_flight[event['id']] += 1
-        try:
-            verdict = self._apply(event)
-            self._follow_up(verdict, first)
+            together = self._together(events, firsts)
+            if together:
+                found = dispatch.handle_creates(self.service, [events[i] for i in together])
+                for i, found_one in zip(together, found):
+                    # an outage: waited out alone, like any other event
+                    verdicts[i] = (self._apply(events[i]) if found_one.kind == dispatch.RETRY
+                                   else found_one)
+            for i, event in events.items():
+                if verdicts[i] is None:
+                    verdicts[i] = self._apply(event)
+                self._follow_up(verdicts[i], firsts[i])
         finally:
-            with self._lock:
-                self._in_flight[event['id']] -= 1
-                if not self._in_flight[event['id']]:
-                    del self._in_flight[event['id']]
-        return verdict
+            self._leave([e['id'] for e in events.values()])
+        return verdicts
+
+    @staticmethod
+    def _together(events, firsts):
+        """The positions of the creates that can be recorded in one go: the
+        first delivery of each id here (another is handled alone, after)."""
+        seen, out = set(), []
+        for i, event in events.items():
+            if event['type'] == 'bay.create' and firsts[i] and event['id'] not in seen:
+                seen.add(event['id'])
+                out.append(i)
+        return out if len(out) > 1 else []
+
+    def _enter(self, ids):
+        """Count the event ids ({position: id}) in flight; -> {position: whether
+        it is the first delivery of its id here}."""
+        firsts = {}
+        with self._lock:
+            for position, event_id in ids.items():
+                firsts[position] = not self._in_flight[event_id]
+                self._in_flight[event_id] += 1
+        return firsts
+
+    def _leave(self, ids):
+        with self._lock:
+            for event_id in ids:
+                self._in_flight[event_id] -= 1
+                if not self._in_flight[event_id]:
+                    del self._in_flight[event_id]
 
     def _apply(self, event):
         delay, waited = RETRY_FIRST, 0.0

@@ -10,6 +10,8 @@ from bayflow.engine import watch
 
 # Step durations run from milliseconds (a record write) to many minutes (a boot).
 STEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
+# Messages an ingest worker took at once ([daemon] ingest_batch bounds them).
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 class Metrics:
@@ -23,6 +25,10 @@ class Metrics:
                                       'Events acknowledged as already processed.')
         self.events_accepted = count('events_accepted',
                                      'Events whose bay and flow were recorded.')
+        self.ingest_batch = prom.Histogram(
+            'bayflow_ingest_batch_messages', 'Messages an ingest worker took in at once '
+            '(the creates among them are recorded in one transaction).',
+            buckets=BATCH_BUCKETS, registry=self.registry)
         self.flows_running = prom.Gauge('bayflow_flows_running',
                                         'Bay flows running in this daemon now.',
                                         registry=self.registry)

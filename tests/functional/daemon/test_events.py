@@ -3,7 +3,7 @@
 import uuid as uuidlib
 
 from tests.functional.daemon.conftest import until
-from tests.functional.engine.conftest import owned
+from tests.functional.engine.conftest import lift_quotas, owned
 
 CREATE = {'baymodel': 'k8sbaymodel', 'node_count': 1}
 
@@ -55,6 +55,31 @@ def test_duplicate_delivery_has_one_effect(daemon, sim):
     assert len(owned(sim.resources(), bay['uuid'])['networks']) == 1
     assert daemon.metrics()['bayflow_events_accepted_total'] == 1
     assert daemon.dead() == []
+
+
+def test_a_burst_of_creates_is_recorded_in_batches_and_every_bay_built(daemon, sim):
+    """Published before the daemon starts, the burst arrives at once: workers
+    take several messages each and record their creates together, a
+    duplicate and a refused event among them settled one by one."""
+    lift_quotas(sim.sim)
+    names = [f'burst-{i}' for i in range(8)]
+    ids = [daemon.send('bay.create', dict(CREATE, name=name)) for name in names]
+    daemon.send('bay.create', dict(CREATE, name=names[3]), event_id=ids[3])
+    daemon.send('bay.create', {'name': 'orphan', 'baymodel': 'no-such-baymodel'})
+    daemon.start()
+    _counted(daemon, 'bayflow_events_accepted_total', 8)
+    _counted(daemon, 'bayflow_events_duplicate_total', 1)
+    _counted(daemon, 'bayflow_events_rejected_total', 1)
+    metrics = daemon.metrics()
+    assert metrics['bayflow_ingest_batch_messages_sum'] == 10
+    assert metrics['bayflow_ingest_batch_messages_count'] < 10   # some were taken together
+    until(lambda: all(daemon.status(n) == 'CREATE_COMPLETE' for n in names),
+          deadline=120, what='every bay of the burst CREATE_COMPLETE')
+    assert sorted(b['name'] for b in daemon.db.list_bays()) == sorted(names)
+    for name in names:
+        assert len(owned(sim.resources(), daemon.bay(name)['uuid'])['servers']) == 2
+    (reason,) = [reason for _, reason in daemon.dead()]
+    assert reason.startswith("baymodel 'no-such-baymodel' not found"), reason
 
 
 def test_poison_messages_are_dead_lettered_and_consuming_goes_on(daemon):
