@@ -28,8 +28,12 @@ def insert_books(connection, books):
             (tables.logbooks, [book.to_dict() for book in books]),
             (tables.flowdetails, [dict(fd.to_dict(), parent_uuid=book.uuid)
                                   for book, fd in flows]),
-            (tables.atomdetails, [dict(ad.to_dict(), parent_uuid=fd.uuid,
-                                       atom_type=models.atom_detail_type(ad))
-                                  for _, fd in flows for ad in fd])):
+            (tables.atomdetails, [row for _, fd in flows for row in atom_rows(fd, fd)])):
         if rows:
             connection.execute(sa.insert(table), rows)
+
+
+def atom_rows(flow_detail, atom_details):
+    """The atomdetails rows of some of a flow's atom details."""
+    return [dict(ad.to_dict(), parent_uuid=flow_detail.uuid,
+                 atom_type=models.atom_detail_type(ad)) for ad in atom_details]

@@ -294,6 +294,43 @@ def test_taskflow_backend_accepts_postgres_url_spellings(pg_url):
             backend.close()
 
 
+def test_taskflow_updates_write_what_changed(db):
+    """A flow's state change writes the flow's row and the atoms the database
+    lacks, not every atom again; an atom's update is its one UPDATE."""
+    from taskflow import exceptions as tf_exc
+    conn = taskflow_backend.get_backend(db).get_connection()
+    book = _book(str(uuid.uuid4()))
+    (fd,) = book
+    for i in range(20):
+        fd.add(tf_models.TaskDetail(f'step-{i}', str(uuid.uuid4())))
+    conn.save_logbook(book)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if not statement.startswith('BEGIN'):   # SQLite's own BEGIN IMMEDIATE
+            statements.append(statement.split()[0])
+
+    sa.event.listen(db.engine, 'before_cursor_execute', seen)
+    try:
+        clone = fd.copy()
+        clone.state = 'RUNNING'
+        new = tf_models.TaskDetail('step-new', str(uuid.uuid4()))
+        clone.add(new)
+        assert conn.update_flow_details(clone) is clone
+        assert (statements.count('UPDATE'), statements.count('INSERT')) == (1, 1)
+        del statements[:]
+        new.state, new.results = 'SUCCESS', {'network': 'n-1'}
+        conn.update_atom_details(new)
+        assert statements == ['UPDATE']
+    finally:
+        sa.event.remove(db.engine, 'before_cursor_execute', seen)
+    got = conn.get_flow_details(fd.uuid)
+    assert got.state == 'RUNNING' and len(got) == 22
+    assert got.find(new.uuid).results == {'network': 'n-1'}
+    with pytest.raises(tf_exc.NotFound):
+        conn.update_atom_details(tf_models.TaskDetail('gone', str(uuid.uuid4())))
+
+
 def test_in_memory_sqlite_holds_both_when_sharing_a_database():
     db = api.Database('sqlite://')
     try:
