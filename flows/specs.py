@@ -4,6 +4,7 @@ bayflow's service layer and embedding hosts both build flows through here, so
 a flow saved by one can be rebuilt by the other's process.
 """
 
+import os
 import time
 
 from bayflow import validation
@@ -18,6 +19,9 @@ BAYMODEL_FIELDS = ('uuid', 'name', 'coe', 'image_id', 'keypair_id', 'external_ne
                    'tls_disabled', 'registry_enabled', 'floating_ip_enabled',
                    'server_type', 'cluster_distro')
 BAY_FIELDS = ('uuid', 'name', 'node_count', 'master_count', 'discovery_url', 'create_timeout')
+# Seconds in a minute of --timeout. A test hook (as BAYFLOW_CRASH_AT): the
+# timeout test shortens it rather than wait out a real minute.
+MINUTE_SECONDS = float(os.environ.get('BAYFLOW_TEST_MINUTE_SECONDS') or 60)
 DEFAULT_WAIT = {'wait_attempts': retry.attempts_for(600, 2.0), 'wait_interval': 2.0}
 
 
@@ -31,7 +35,7 @@ def create_spec(bay, baymodel, recorder='none', wait=None):
     flow_bay['master_count'] = int(flow_bay.get('master_count') or 1)
     flow_bay['node_count'] = int(flow_bay.get('node_count') or 1)
     minutes = flow_bay.get('create_timeout') or 0
-    flow_bay['deadline'] = time.time() + minutes * 60 if minutes else None
+    flow_bay['deadline'] = time.time() + minutes * MINUTE_SECONDS if minutes else None
     flow_model = _flow_model(baymodel)
     kwargs = dict(wait or DEFAULT_WAIT, roles=_roles(flow_bay, baymodel))
     return {'factory': bay_create.create_bay_flow, 'factory_kwargs': kwargs,

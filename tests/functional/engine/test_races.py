@@ -59,9 +59,11 @@ def _fired(sim, fault_id):
 
 def test_create_timeout_rolls_the_bay_back(cli, sim):
     cli.ok(*BAYMODEL)
-    # The cloud takes longer than the bay's minute to answer the first server create.
-    sim.fault(method='POST', path=r'/compute/v2\.1/servers$', delay_ms=62000, times=1)
-    code, out, err = cli.run(*BAY, '--timeout', '1', '--wait', timeout=240)
+    # The cloud takes longer than the bay's minute (shortened to 3 s here) to
+    # answer the first server create.
+    sim.fault(method='POST', path=r'/compute/v2\.1/servers$', delay_ms=5000, times=1)
+    code, out, err = cli.run(*BAY, '--timeout', '1', '--wait', timeout=240,
+                             env={'BAYFLOW_TEST_MINUTE_SECONDS': '3'})
     assert code != 0
     bay = cli.bay()
     assert bay['status'] == 'ROLLBACK_COMPLETE', bay
