@@ -28,6 +28,14 @@ class Connection(impl_sqlalchemy.Connection):
     others to their own writes.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One UPDATE a table, its SET from the parameters' keys: SQLAlchemy
+        # compiles each once instead of for every write.
+        self._updates = {table.name: sa.update(table).where(
+            table.c.uuid == sa.bindparam('_uuid'))
+            for table in (self._tables.atomdetails, self._tables.flowdetails)}
+
     def update_atom_details(self, atom_detail):
         with _as_storage_failure(f'atom detail {atom_detail.uuid}'), \
                 self._engine.begin() as conn:
@@ -46,10 +54,9 @@ class Connection(impl_sqlalchemy.Connection):
                 conn.execute(sa.insert(atoms), taskflow_rows.atom_rows(flow_detail, missing))
         return flow_detail
 
-    @staticmethod
-    def _update(conn, table, detail):
-        done = conn.execute(sa.update(table).where(table.c.uuid == detail.uuid)
-                            .values(detail.to_dict()))
+    def _update(self, conn, table, detail):
+        values = dict(detail.to_dict(), _uuid=detail.uuid)
+        done = conn.execute(self._updates[table.name], values)
         if done.rowcount == 0:
             raise tf_exc.NotFound(f'no {table.name} row with uuid {detail.uuid!r}')
 
