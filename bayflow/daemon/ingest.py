@@ -53,12 +53,15 @@ class Ingest:
             if together:
                 found = dispatch.handle_creates(self.service, [events[i] for i in together])
                 for i, found_one in zip(together, found):
-                    # an outage: waited out alone, like any other event
-                    verdicts[i] = (self._apply(events[i]) if found_one.kind == dispatch.RETRY
-                                   else found_one)
+                    if found_one.kind != dispatch.RETRY:   # an outage: waited out below
+                        verdicts[i] = found_one
+            # An outage is waited out once a batch: when it outlasts the
+            # retries, the rest get one try each and are requeued if it holds.
+            patient = True
             for i, event in events.items():
                 if verdicts[i] is None:
-                    verdicts[i] = self._apply(event)
+                    verdicts[i] = self._apply(event, patient)
+                    patient = patient and verdicts[i].kind != dispatch.RETRY
                 self._follow_up(verdicts[i], firsts[i])
         finally:
             self._leave([e['id'] for e in events.values()])
@@ -92,11 +95,11 @@ class Ingest:
                 if not self._in_flight[event_id]:
                     del self._in_flight[event_id]
 
-    def _apply(self, event):
+    def _apply(self, event, patient=True):
         delay, waited = RETRY_FIRST, 0.0
         while True:
             verdict = dispatch.handle(self.service, event)
-            if verdict.kind != dispatch.RETRY or waited >= RETRY_FOR:
+            if verdict.kind != dispatch.RETRY or waited >= RETRY_FOR or not patient:
                 return verdict
             LOG.warning('event %s: %s; trying again in %.1f s', event['id'],
                         verdict.reason, delay)

@@ -77,12 +77,16 @@ def test_database_outage_holds_events_and_health_says_so(daemon, sim, pg_server_
         proxy.stop()
         until(lambda: daemon.health()[0] == 503, what='/healthz 503')
         assert 'database' in daemon.health()[1]
-        daemon.send('bay.create', {'name': 'held', 'baymodel': 'k8sbaymodel',
-                                   'node_count': 1})
-        until(lambda: daemon.metrics().get('bayflow_events_consumed_total{source="events"}'),
-              what='the event taken in')
+        held = ['held-0', 'held-1', 'held-2']   # most likely taken in as one batch
+        for name in held:
+            daemon.send('bay.create', {'name': name, 'baymodel': 'k8sbaymodel',
+                                       'node_count': 1})
+        until(lambda: daemon.metrics().get(
+            'bayflow_events_consumed_total{source="events"}') == len(held),
+            what='the events taken in')
         proxy.start()
-        until(lambda: daemon.status('held') == 'CREATE_COMPLETE', what='CREATE_COMPLETE')
+        until(lambda: all(daemon.status(n) == 'CREATE_COMPLETE' for n in held),
+              deadline=60, what='CREATE_COMPLETE')
         assert daemon.health()[0] == 200
         assert daemon.dead() == []
         assert daemon.metrics()['bayflow_events_rejected_total'] == 0
