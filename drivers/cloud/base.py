@@ -16,7 +16,7 @@ import time
 import tenacity
 from openstack import exceptions as sdk_exc
 
-from bayflow.drivers.cloud import errors
+from bayflow.drivers.cloud import errors, http
 from bayflow.drivers.cloud.provider import cloud_conf, connect
 
 # False only inside first_run(): see CloudBase._ensure.
@@ -41,17 +41,6 @@ def first_run():
 def looking_first():
     """False inside :func:`first_run`: a create need not look for an earlier one."""
     return _LOOK_FIRST.get()
-
-
-def _widen_pool(conn, size):
-    """Keep up to ``size`` connections to each endpoint: requests keeps 10, so
-    the 11th concurrent call of a step's fan-out would open (and then drop) a
-    connection of its own, a TCP handshake and a server thread each time."""
-    for adapter in conn.session.session.adapters.values():
-        if getattr(adapter, '_pool_maxsize', size) < size:
-            adapter._pool_maxsize = size
-            adapter.init_poolmanager(adapter._pool_connections, size,
-                                     block=adapter._pool_block)
 
 
 class Plain(dict):
@@ -84,6 +73,7 @@ class CloudBase:
         self.wait_timeout = float(wait_timeout)
         self._lock = threading.Lock()
         self._services = {}
+        self._endpoints = {}
         self._capabilities = {}
         self._probing = {}  # capability -> the lock its first prober holds
 
@@ -92,7 +82,7 @@ class CloudBase:
         """A Cloud on openstacksdk's configuration, with ``[cloud]`` settings."""
         group = cloud_conf(conf)
         conn = connect(conf, cloud)
-        _widen_pool(conn, _TOGETHER._max_workers)
+        http.tune(conn, _TOGETHER._max_workers)
         return cls(conn, retries=group.api_retries,
                    backoff=group.retry_backoff, backoff_max=group.retry_backoff_max,
                    wait_interval=group.wait_interval, wait_timeout=group.wait_timeout)
@@ -107,6 +97,20 @@ class CloudBase:
                 if proxy is None:
                     proxy = self._services[name] = getattr(self.conn, name)
         return proxy
+
+    def _url(self, service, path):
+        """``path`` of ``service`` as an absolute URL: with a relative one,
+        keystoneauth looks the endpoint up in the catalog on every request (a
+        deep copy of the whole catalog, 0.3 ms of CPU a call); the endpoint of
+        a connection's service does not change, so it is looked up once."""
+        endpoint = self._endpoints.get(service)
+        if endpoint is None:
+            endpoint = getattr(self, service).get_endpoint()
+            if not endpoint:
+                return path  # keystoneauth raises its own EndpointNotFound
+            with self._lock:
+                endpoint = self._endpoints.setdefault(service, endpoint.rstrip('/'))
+        return endpoint + path
 
     network, compute = _Service(), _Service()
     image, block_storage = _Service(), _Service()
@@ -133,7 +137,7 @@ class CloudBase:
         Resource of each item, about 3 ms of CPU a server, so one look at a
         50-node bay's servers would cost 150 ms."""
         proxy = getattr(self, service)
-        items, url = [], path
+        items, url = [], self._url(service, path)
         while url:
             response = proxy.get(url, params=params, microversion=microversion)
             sdk_exc.raise_from_response(response)
@@ -151,10 +155,16 @@ class CloudBase:
         volumes, servers, attachments): openstacksdk's Resource round trip
         costs 1.5 ms of CPU more a call, and a 50-node bay makes 250 of them
         on its critical path. Errors are openstacksdk's own exceptions."""
-        response = getattr(self, service).post(path, json={key: body},
+        response = getattr(self, service).post(self._url(service, path), json={key: body},
                                                microversion=microversion)
         sdk_exc.raise_from_response(response)
         return Plain(response.json()[key])
+
+    def _put_json(self, service, path, body):
+        """PUT a plain JSON body; -> the answer's JSON (see :meth:`_create_json`)."""
+        response = getattr(self, service).put(self._url(service, path), json=body)
+        sdk_exc.raise_from_response(response)
+        return response.json()
 
     # -- calls ---------------------------------------------------------------
     def _call(self, action, kind, name, fn, *args, secrets=(), **kwargs):
@@ -202,11 +212,13 @@ class CloudBase:
         return self._call(action, kind, name, find_or_create, secrets=secrets)
 
     def _wait(self, what, name, poll, timeout=None):
-        """Poll ``poll()`` every ``wait_interval`` until it returns something
-        truthy (returned); a CloudError names ``what`` after ``timeout``."""
+        """Poll ``poll()`` every ``wait_interval`` (from the start of one look
+        to the next) until it returns something truthy (returned); a
+        CloudError names ``what`` after ``timeout``."""
         timeout = self.wait_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
+            started = time.monotonic()
             value = poll()
             if value:
                 return value
@@ -214,7 +226,7 @@ class CloudBase:
                 raise errors.CloudError(
                     'wait for', what, name,
                     f'still not done after {timeout:g} s ([cloud] wait_timeout)')
-            time.sleep(self.wait_interval)
+            time.sleep(max(started + self.wait_interval - time.monotonic(), 0))
 
     @staticmethod
     def together(calls):

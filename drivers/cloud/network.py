@@ -23,7 +23,9 @@ RULE_KEYS = ('direction', 'ethertype', 'protocol', 'port_range_min', 'port_range
 
 
 # Neutron's collection of each kind created with a plain POST.
-_COLLECTIONS = {'port': 'ports', 'floatingip': 'floatingips'}
+_COLLECTIONS = {'network': 'networks', 'subnet': 'subnets', 'router': 'routers',
+                'security_group': 'security-groups', 'port': 'ports',
+                'floatingip': 'floatingips'}
 
 
 def _oldest(items):
@@ -56,7 +58,9 @@ class NetworkMixin:
         return resource
 
     def _create_neutron_json(self, kind, **attrs):
-        """A port or floating IP made with a plain POST (see CloudBase._create_json)."""
+        """A resource made with a plain POST (see CloudBase._create_json): the
+        network, subnet and router are the first links of the bay's critical
+        path, made while dozens of volumes and ports compete for the CPU."""
         item = self._create_json('network', f'/{_COLLECTIONS[kind]}', kind, attrs)
         item['_kind'] = kind
         return item
@@ -79,7 +83,8 @@ class NetworkMixin:
     def ensure_network(self, bay_uuid):
         """``{'id', 'name'}`` of the bay's private network."""
         net = self._ensure_neutron('network', self.network.networks,
-                                   self.network.create_network, bay_uuid,
+                                   functools.partial(self._create_neutron_json, 'network'),
+                                   bay_uuid,
                                    naming.network_name(bay_uuid))
         return {'id': net.id, 'name': net.name}
 
@@ -90,7 +95,8 @@ class NetworkMixin:
             dns_nameservers = [dns_nameservers]
         dns_nameservers = [d for d in dns_nameservers or () if d]
         subnet = self._ensure_neutron(
-            'subnet', self.network.subnets, self.network.create_subnet, bay_uuid,
+            'subnet', self.network.subnets,
+            functools.partial(self._create_neutron_json, 'subnet'), bay_uuid,
             naming.subnet_name(bay_uuid), {'network_id': network_id},
             cidr=cidr, ip_version=4, dns_nameservers=dns_nameservers)
         return {'id': subnet.id, 'name': subnet.name, 'network_id': subnet.network_id,
@@ -99,7 +105,8 @@ class NetworkMixin:
     def ensure_router(self, bay_uuid):
         """``{'id', 'name'}`` of the bay's router (no gateway yet)."""
         router = self._ensure_neutron('router', self.network.routers,
-                                      self.network.create_router, bay_uuid,
+                                      functools.partial(self._create_neutron_json, 'router'),
+                                      bay_uuid,
                                       naming.router_name(bay_uuid))
         return {'id': router.id, 'name': router.name}
 
@@ -111,8 +118,8 @@ class NetworkMixin:
             info = router.external_gateway_info or {}
             return router if info.get('network_id') == external_network_id else None
         def set_it():
-            return self.network.update_router(
-                router_id, external_gateway_info={'network_id': external_network_id})
+            body = {'router': {'external_gateway_info': {'network_id': external_network_id}}}
+            return Plain(self._put_json('network', f'/routers/{router_id}', body)['router'])
         router = self._ensure('router gateway', router_id, find, set_it, action='set')
         info = router.external_gateway_info or {}
         return {'router_id': router.id, 'network_id': info.get('network_id'),
@@ -130,7 +137,8 @@ class NetworkMixin:
         port_id = self._ensure(
             'router interface', f'{router_id} on subnet {subnet_id}',
             lambda: self._router_interface_port(router_id, subnet_id),
-            lambda: self.network.add_interface_to_router(router_id, subnet=subnet_id)['port_id'],
+            lambda: self._put_json('network', f'/routers/{router_id}/add_router_interface',
+                                   {'subnet_id': subnet_id})['port_id'],
             action='add')
         return {'router_id': router_id, 'subnet_id': subnet_id, 'port_id': port_id}
 
@@ -141,7 +149,7 @@ class NetworkMixin:
         name = naming.security_group_name(bay_uuid, role)
         group = self._ensure_neutron(
             'security group', self.network.security_groups,
-            self.network.create_security_group, bay_uuid, name,
+            functools.partial(self._create_neutron_json, 'security_group'), bay_uuid, name,
             description=f'bayflow bay {bay_uuid}: {role}')
         return {'id': group.id, 'name': group.name, 'role': role}
 
@@ -169,8 +177,10 @@ class NetworkMixin:
         return created
 
     def _create_rule(self, body):
+        """A plain POST (see CloudBase._create_json): the rules are made while
+        the bay's ports are, and openstacksdk's Resource would triple their CPU."""
         try:
-            self.network.create_security_group_rule(**body)
+            self._create_json('network', '/security-group-rules', 'security_group_rule', body)
             return True
         except sdk_exc.ConflictException as exc:
             if 'already exists' in (exc.details or str(exc)):
