@@ -37,7 +37,10 @@ def create_bay_flow(roles=('master', 'node'), wait_attempts=600, wait_interval=2
             retry=retry.SleepingRetry(wait_attempts, wait_interval,
                                       name=f'wait-servers-{role}-retry'))
         wait.add(servers.WaitServersActive(role))
-        flow.add(ports.CreatePorts(role), ports.CreateFloatingIPs(role),
+        # Only the masters' floating IPs go into user_data; the others are
+        # made while the servers boot, so their calls do not delay them.
+        after = () if role == 'master' else (f'servers_{role}',)
+        flow.add(ports.CreatePorts(role), ports.CreateFloatingIPs(role, after),
                  volumes.CreateVolumes(role), servers.CreateServers(role), wait,
                  volumes.AttachVolumes(role))
     flow.add(records.FinishCreate(roles))

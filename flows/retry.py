@@ -47,15 +47,20 @@ def attempts_for(timeout, interval):
 
 def poll(look, interval, slice_seconds=SLICE_SECONDS):
     """Call ``look()`` every ``interval`` until it returns nothing (done); once
-    the slice is over, raise StillWaiting with what it last returned."""
+    the slice is over, raise StillWaiting with what it last returned.
+
+    Looks start ``interval`` apart (the time a look takes is not added to the
+    wait), so a change is seen at most ``interval`` after it happened."""
     give_up = time.monotonic() + slice_seconds
     while True:
+        started = time.monotonic()
         pending = look()
         if not pending:
             return
-        if time.monotonic() + interval > give_up:
+        next_look = started + interval
+        if max(next_look, time.monotonic()) > give_up:
             raise StillWaiting(pending)
-        time.sleep(interval)
+        time.sleep(max(next_look - time.monotonic(), 0))
 
 
 def retried_steps(flow, under_retry=False):

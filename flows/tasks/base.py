@@ -16,6 +16,15 @@ _FAN_OUT = concurrent.futures.ThreadPoolExecutor(
     max_workers=32, thread_name_prefix='bayflow-fanout')
 
 
+# TaskFlow starts the steps that became ready together highest priority
+# first, each after its RUNNING write, and their fan-outs then share one GIL:
+# the one-call links of the bay's critical path (network, subnet, router and
+# its interface, security groups, the masters' floating IPs) go first, so
+# each answer is taken up at once, before the fan-outs (ports) that start
+# with them; what nothing waits for soon (volumes, security group rules) last.
+CRITICAL, LATE = 1, -1
+
+
 class BayTimeout(exceptions.BayflowError):
     """The bay's create_timeout ran out."""
 
@@ -70,6 +79,12 @@ def each(fn, items):
         if future.exception() is not None:
             raise future.exception()
     return [f.result() for f in futures]
+
+
+def start(fn, *args):
+    """``fn(*args)`` in the background, in the context of the step; -> its Future.
+    The step waits for it before it ends."""
+    return _FAN_OUT.submit(contextvars.copy_context().run, fn, *args)
 
 
 def members(bay, role):

@@ -51,6 +51,7 @@ class CreateCA(base.BayTask):
 
 class ConfigureCOE(base.BayTask):
     default_provides = 'coe_config'
+    priority = base.CRITICAL
 
     def __init__(self):
         super().__init__(name='configure-coe', rebind={'ports': 'ports_master',

@@ -11,6 +11,7 @@ FIXED_SUBNET_CIDR = '10.0.0.0/24'
 
 
 class CreateNetwork(base.BayTask):
+    priority = base.CRITICAL
     default_provides = 'network'
 
     def execute(self, bay):
@@ -22,6 +23,7 @@ class CreateNetwork(base.BayTask):
 
 
 class CreateSubnet(base.BayTask):
+    priority = base.CRITICAL
     default_provides = 'subnet'
 
     def execute(self, bay, baymodel, network):
@@ -34,6 +36,7 @@ class CreateSubnet(base.BayTask):
 
 
 class CreateRouter(base.BayTask):
+    priority = base.CRITICAL
     default_provides = 'router'
 
     def execute(self, bay):
@@ -45,6 +48,7 @@ class CreateRouter(base.BayTask):
 
 
 class SetRouterGateway(base.BayTask):
+    priority = base.CRITICAL
     default_provides = 'gateway'
 
     def execute(self, bay, baymodel, router):
@@ -56,6 +60,7 @@ class SetRouterGateway(base.BayTask):
 
 
 class AddRouterInterface(base.BayTask):
+    priority = base.CRITICAL
     default_provides = 'router_interface'
 
     def execute(self, bay, router, subnet):

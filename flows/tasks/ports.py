@@ -25,14 +25,18 @@ class CreatePorts(base.BayTask):
 
 class CreateFloatingIPs(base.BayTask):
     """Created already bound to their port (found again by port), after the
-    router can reach the external network."""
+    router can reach the external network, and after what ``after`` names
+    (the create flow puts the nodes' after their servers: no server needs
+    them, and the servers are the bay's critical path)."""
 
-    def __init__(self, role):
+    priority = base.CRITICAL
+
+    def __init__(self, role, after=()):
         super().__init__(name=f'create-floating-ips-{role}', provides=f'floating_ips_{role}',
-                         rebind={'ports': f'ports_{role}'})
+                         rebind={'ports': f'ports_{role}'}, requires=list(after))
         self.role = role
 
-    def execute(self, bay, baymodel, ports, gateway, router_interface):
+    def execute(self, bay, baymodel, ports, gateway, router_interface, **_after):
         base.check_deadline(bay)
         if not baymodel.get('floating_ip_enabled', True):
             return []

@@ -16,6 +16,7 @@ def rules_by_role(baymodel):
 
 class CreateSecurityGroups(base.BayTask):
     default_provides = 'security_groups'
+    priority = base.CRITICAL
 
     def execute(self, bay, baymodel):
         base.check_deadline(bay)
@@ -30,6 +31,7 @@ class CreateSecurityGroups(base.BayTask):
 
 class CreateSecurityGroupRules(base.BayTask):
     default_provides = 'security_group_rules'
+    priority = base.LATE
 
     def execute(self, bay, baymodel, security_groups):
         base.check_deadline(bay)

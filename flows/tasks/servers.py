@@ -1,5 +1,7 @@
 """Servers on their ports with their rendered user_data, and the wait for ACTIVE."""
 
+import concurrent.futures
+
 from bayflow.drivers import cloud as cloud_driver, tls
 from bayflow.flows import retry
 from bayflow.flows.tasks import base, coe as coe_tasks
@@ -50,9 +52,11 @@ class WaitServersActive(base.BayTask):
 
     Each server's docker volume is asked for the moment that server is ACTIVE
     (its volume available), so the attaches overlap the other servers' boots;
-    the attach step then waits for them in-use. Undoing them is the servers'
-    and volumes' own reverts' job (deleting a server detaches its volumes):
-    this step is re-run by its retry, so it has no revert of its own.
+    they go out in the background, so the looking goes on at its pace, and
+    the step waits for them before it ends. The attach step then waits for
+    them in-use. Undoing them is the servers' and volumes' own reverts' job
+    (deleting a server detaches its volumes): this step is re-run by its
+    retry, so it has no revert of its own.
     """
 
     def __init__(self, role):
@@ -64,26 +68,48 @@ class WaitServersActive(base.BayTask):
 
     def execute(self, bay, servers, volumes):
         volume_of = {v['index']: v['id'] for v in volumes}
+        asking = {}  # attaches on their way (future -> its pairs): looking goes on meanwhile
 
         def look():
             base.check_deadline(bay)
+            self._settle([f for f in asking if f.done()], asking)
             found = self.cloud.together({
                 'servers': lambda: self.cloud.server_statuses(bay['uuid']),
                 'volumes': lambda: self.cloud.volume_statuses(
                     ids={v['id'] for v in volumes}) if volumes else {}})
+            asked = set(self._asked).union(*asking.values())
             pending = _pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
             pending += _pending(volumes, found['volumes'], 'volume',
                                 cloud_driver.VOLUME_READY, 'error',
-                                moving={v for _, v in self._asked})
-            ready = [pair for pair in _pairs(servers, volume_of) if pair not in self._asked
+                                moving={v for _, v in asked})
+            ready = [pair for pair in _pairs(servers, volume_of) if pair not in asked
                      and _status(found['servers'], pair[0]) == 'ACTIVE'
                      and _status(found['volumes'], pair[1]) in cloud_driver.VOLUME_READY]
             if ready:
-                self._asked.update(self.cloud.start_attachments(ready))
+                asking[base.start(self.cloud.start_attachments, ready)] = ready
             return f"not ready yet: {', '.join(pending)}" if pending else None
-        retry.poll(look, self.cloud.wait_interval)
+        try:
+            retry.poll(look, self.cloud.wait_interval)
+        finally:
+            # Nothing outlives the step, and every attach Nova took is
+            # remembered (an attach's error wins over StillWaiting).
+            self._settle(list(asking), asking)
         return [dict(s, attach_asked=pair in self._asked, attach_device=self._asked.get(pair))
                 for s, pair in zip(servers, _pairs(servers, volume_of, keep_missing=True))]
+
+    def _settle(self, futures, asking):
+        """Wait for ``futures`` (attaches asked for), keep what each got into
+        ``_asked``; then raise the first error among them."""
+        concurrent.futures.wait(futures)
+        errors = []
+        for future in futures:
+            asking.pop(future)
+            if future.exception() is not None:
+                errors.append(future.exception())
+            else:
+                self._asked.update(future.result())
+        if errors:
+            raise errors[0]
 
 
 def _pairs(servers, volume_of, keep_missing=False):

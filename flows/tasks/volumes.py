@@ -4,6 +4,8 @@ from bayflow.flows.tasks import base
 
 
 class CreateVolumes(base.BayTask):
+    priority = base.LATE
+
     def __init__(self, role):
         super().__init__(name=f'create-volumes-{role}', provides=f'volumes_{role}')
         self.role = role
