@@ -155,14 +155,13 @@ class CloudBase:
         volumes, servers, attachments): openstacksdk's Resource round trip
         costs 1.5 ms of CPU more a call, and a 50-node bay makes 250 of them
         on its critical path. Errors are openstacksdk's own exceptions."""
-        response = getattr(self, service).post(self._url(service, path), json={key: body},
-                                               microversion=microversion)
-        sdk_exc.raise_from_response(response)
-        return Plain(response.json()[key])
+        return Plain(self._send_json('post', service, path, {key: body},
+                                     microversion=microversion)[key])
 
-    def _put_json(self, service, path, body):
-        """PUT a plain JSON body; -> the answer's JSON (see :meth:`_create_json`)."""
-        response = getattr(self, service).put(self._url(service, path), json=body)
+    def _send_json(self, method, service, path, body, **kwargs):
+        """POST or PUT a plain JSON body; -> the answer's JSON (see :meth:`_create_json`)."""
+        response = getattr(getattr(self, service), method)(self._url(service, path), json=body,
+                                                           **kwargs)
         sdk_exc.raise_from_response(response)
         return response.json()
 

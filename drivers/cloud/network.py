@@ -119,7 +119,7 @@ class NetworkMixin:
             return router if info.get('network_id') == external_network_id else None
         def set_it():
             body = {'router': {'external_gateway_info': {'network_id': external_network_id}}}
-            return Plain(self._put_json('network', f'/routers/{router_id}', body)['router'])
+            return Plain(self._send_json('put', 'network', f'/routers/{router_id}', body)['router'])
         router = self._ensure('router gateway', router_id, find, set_it, action='set')
         info = router.external_gateway_info or {}
         return {'router_id': router.id, 'network_id': info.get('network_id'),
@@ -137,7 +137,7 @@ class NetworkMixin:
         port_id = self._ensure(
             'router interface', f'{router_id} on subnet {subnet_id}',
             lambda: self._router_interface_port(router_id, subnet_id),
-            lambda: self._put_json('network', f'/routers/{router_id}/add_router_interface',
+            lambda: self._send_json('put', 'network', f'/routers/{router_id}/add_router_interface',
                                    {'subnet_id': subnet_id})['port_id'],
             action='add')
         return {'router_id': router_id, 'subnet_id': subnet_id, 'port_id': port_id}
@@ -156,31 +156,52 @@ class NetworkMixin:
     def ensure_security_group_rules(self, group, rules, groups):
         """Add the missing ``rules`` (plain dicts, see RULE_KEYS) to ``group``
         (a dict from ensure_security_group); ``remote_role`` names another
-        role's group in ``groups`` ({role: group dict}). 409 "already exists"
-        means done. Returns the number of rules created."""
-        wanted = [self._rule_body(group, rule, groups) for rule in rules]
+        role's group in ``groups`` ({role: group dict}). Returns the number of
+        rules created.
+
+        They go in one bulk POST, which Neutron makes all or none; when it
+        refuses them as a whole because some exist already (a retry of a bulk
+        it took, say), the group is looked at and the rest added one at a
+        time, a 409 "already exists" meaning done."""
+        wanted = list({_rule_key(b): b for b in (self._rule_body(group, rule, groups)
+                                                 for rule in rules)}.values())
 
         def existing():
             return {_rule_key(r.to_dict()) for r in
                     self.network.security_group_rules(security_group_id=group['id'])}
-        # A first run has nothing to find, and a 409 "already exists" is done anyway.
+        # A first run has nothing to find.
         have = (self._call('read', 'security group', group['name'], existing)
                 if looking_first() else set())
+        missing = [body for body in wanted if _rule_key(body) not in have]
+        if len(missing) > 1:
+            if self._call('create', 'security group rules',
+                          f"{group['name']} {'; '.join(_describe(b) for b in missing)}",
+                          self._create_rules, missing):
+                return len(missing)
+            have = self._call('read', 'security group', group['name'], existing)
+            missing = [body for body in missing if _rule_key(body) not in have]
         created = 0
-        for body in wanted:
-            if _rule_key(body) in have:
-                continue
+        for body in missing:
             created += bool(self._call('create', 'security group rule',
                                        f"{group['name']} {_describe(body)}",
                                        self._create_rule, body))
-            have.add(_rule_key(body))
         return created
 
+    def _create_rules(self, bodies):
+        """One bulk POST; False when Neutron refused it because a rule exists."""
+        return self._already_exists_is_false(
+            self._send_json, 'post', 'network', '/security-group-rules',
+            {'security_group_rules': bodies})
+
     def _create_rule(self, body):
-        """A plain POST (see CloudBase._create_json): the rules are made while
-        the bay's ports are, and openstacksdk's Resource would triple their CPU."""
+        """A plain POST (see CloudBase._create_json); False if it exists already."""
+        return self._already_exists_is_false(
+            self._create_json, 'network', '/security-group-rules', 'security_group_rule', body)
+
+    @staticmethod
+    def _already_exists_is_false(post, *args):
         try:
-            self._create_json('network', '/security-group-rules', 'security_group_rule', body)
+            post(*args)
             return True
         except sdk_exc.ConflictException as exc:
             if 'already exists' in (exc.details or str(exc)):

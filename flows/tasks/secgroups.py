@@ -35,11 +35,12 @@ class CreateSecurityGroupRules(base.BayTask):
 
     def execute(self, bay, baymodel, security_groups):
         base.check_deadline(bay)
-        pairs = [(role, rule) for role, rules in rules_by_role(baymodel).items()
-                 for rule in rules]
-        created = base.each(lambda pair: self.cloud.ensure_security_group_rules(
-            security_groups[pair[0]], [pair[1]], security_groups), pairs)
-        return {'rules': len(pairs), 'created': sum(created)}
+        wanted = rules_by_role(baymodel)
+        # A role's rules go in one bulk request; the roles side by side.
+        created = base.each(lambda role: self.cloud.ensure_security_group_rules(
+            security_groups[role], wanted[role], security_groups), list(wanted))
+        return {'rules': sum(len(rules) for rules in wanted.values()),
+                'created': sum(created)}
 
     def revert(self, *args, **kwargs):
         """Nothing of its own: removing the groups (next) removes their rules."""

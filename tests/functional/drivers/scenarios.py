@@ -103,8 +103,10 @@ SCENARIOS = [
     Scenario('security group rules', 'POST', r'/v2.0/security-group-rules$',
              lambda p: [p.cloud.ensure_security_group(p.uuid, r) for r in ('master', 'minion')],
              lambda p: p.cloud.ensure_security_groups(p.uuid, RULES), _group_rules,
-             lambda p: f'cannot create security group rule bf-{p.uuid}-master ingress tcp '
-                       f'6443-6443 from any: '),
+             # the group's rules go in one bulk POST, named together
+             lambda p: f'cannot create security group rules bf-{p.uuid}-master ingress tcp '
+                       f'6443-6443 from any; ingress tcp 1-65535 from '
+                       f"{p.cloud.ensure_security_group(p.uuid, 'minion')['id']}: "),
     Scenario('port', 'POST', r'/v2.0/ports$', lambda p: (p.subnet(), p.groups()),
              lambda p: p.cloud.ensure_port(p.uuid, 'master', 0, p.network()['id'],
                                            p.subnet()['id'], [p.groups()['master']],
