@@ -17,12 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from bayflow.persistence import events
 from bayflow.persistence import exceptions as exc
 from bayflow.persistence import leases
 from bayflow.persistence import models
 from bayflow.persistence import taskflow_rows
 
-BayModel, Bay, ProcessedEvent = models.BayModel, models.Bay, models.ProcessedEvent
+BayModel, Bay = models.BayModel, models.Bay
 
 # Seconds a SQLite writer waits for another one's lock before failing.
 SQLITE_BUSY_TIMEOUT = 30
@@ -158,7 +159,7 @@ def _label(row):
     return f"{row.name!r} ({row.uuid})" if row.name else repr(row.uuid)
 
 
-class Database(leases.LeaseMixin):
+class Database(leases.LeaseMixin, events.EventMixin):
     """One database: bays, baymodels, processed events (and TaskFlow's).
 
     Every time it writes or compares (leases, events) is the database's
@@ -531,63 +532,3 @@ class Database(leases.LeaseMixin):
                     uuid, leases.state(session, self.dialect, uuid), owner,
                     expected_version)
             return gone
-
-    # -- events --------------------------------------------------------------
-
-    def _record_event(self, session, event_id, operation, bay_uuid):
-        """Insert the event's row now, so a duplicate fails this transaction
-        before its effect is written (the primary key settles any race)."""
-        if event_id is None:
-            return
-        session.execute(self._insert_event(),
-                        [self._event_row(event_id, operation, bay_uuid)])
-
-    def _insert_event(self):
-        return sa.insert(ProcessedEvent).values(processed_at=leases.clock(self.dialect))
-
-    @staticmethod
-    def _event_row(event_id, operation, bay_uuid):
-        return {'event_id': event_id, 'bay_uuid': bay_uuid, 'outcome': 'pending',
-                'event_type': f'bay.{operation}' if operation else None}
-
-    def _explain_event(self, event_id):
-        """After an IntegrityError: raise DuplicateEvent if that was it."""
-        if event_id is not None and self.get_event(event_id) is not None:
-            raise exc.DuplicateEvent(event_id) from None
-
-    def recorded_events(self, event_ids):
-        """The ids among ``event_ids`` recorded before (one query)."""
-        with self._txn() as session:
-            return set(session.scalars(
-                sa.select(ProcessedEvent.event_id)
-                .where(ProcessedEvent.event_id.in_(list(event_ids)))))
-
-    def get_event(self, event_id):
-        """The processed event's row as a dict, or None if never recorded."""
-        with self._txn() as session:
-            row = session.get(ProcessedEvent, event_id)
-            return row and models.as_dict(row)
-
-    def finish_events(self, bay_uuid, operation, outcome):
-        """Record how the bay's ``operation`` ended (success or failure) on
-        the events still pending for it; -> how many."""
-        with self._txn() as session:
-            return session.execute(
-                sa.update(ProcessedEvent)
-                .where(ProcessedEvent.bay_uuid == bay_uuid,
-                       ProcessedEvent.event_type == f'bay.{operation}',
-                       ProcessedEvent.outcome == 'pending')
-                .values(outcome=outcome,
-                        finished_at=leases.clock(self.dialect))
-                .execution_options(synchronize_session=False)).rowcount
-
-    def mark_event_processed(self, event_id):
-        """True the first time only; the primary key settles any race."""
-        try:
-            with self._txn() as session:
-                session.add(ProcessedEvent(
-                    event_id=event_id,
-                    processed_at=leases.clock(self.dialect)))
-            return True
-        except sa_exc.IntegrityError:
-            return False
