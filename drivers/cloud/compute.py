@@ -83,14 +83,6 @@ class ComputeMixin:
             return out
         return self._call('list', 'volumes', bay_uuid or 'by id', read)
 
-    def volumes_available(self, volume_ids):
-        """True once every volume is available (or in-use); False while one is
-        still settling; CloudError when one went to error or is gone."""
-        statuses = self.volume_statuses(ids=set(volume_ids))
-        return _all_ready('volume', volume_ids, statuses, VOLUME_READY,
-                          lambda s: s['status'].startswith('error'),
-                          lambda s: f"the volume went to {s['status']}")
-
     # -- servers ----------------------------------------------------------------
     def _find_server(self, name):
         server = _exact(self.compute.servers(details=True, name=f'^{name}$'), name)
@@ -139,14 +131,6 @@ class ComputeMixin:
                                 'fault': fault if s['status'] == 'ERROR' else None}
             return out
         return self._call('list', 'servers', bay_uuid or 'by id', read)
-
-    def servers_active(self, server_ids):
-        """True once every server is ACTIVE; False while one is building;
-        CloudError (with Nova's fault) when one went to ERROR or is gone."""
-        statuses = self.server_statuses(ids=set(server_ids))
-        return _all_ready('server', server_ids, statuses, ('ACTIVE',),
-                          lambda s: s['status'] == 'ERROR',
-                          lambda s: f"the server went to ERROR: {s['fault']}")
 
     # -- attachment -----------------------------------------------------------------
     def ensure_volume_attachment(self, server_id, volume_id):
@@ -253,11 +237,28 @@ class ComputeMixin:
         return done
 
 
-def _all_ready(kind, ids, statuses, ready, failed, why):
-    for rid in ids:
-        status = statuses.get(rid)
-        if status is None:
-            raise CloudError('wait for', kind, rid, f'the {kind} is gone')
-        if failed(status):
-            raise CloudError('wait for', kind, status['name'] or rid, why(status))
-    return all(statuses[rid]['status'] in ready for rid in ids)
+def not_ready(kind, items, statuses, moving=()):
+    """Names of ``items`` (a 'server' or 'volume' dict each, with id and
+    name) not ready yet by ``statuses`` (server_statuses / volume_statuses);
+    CloudError for one that failed, or for a volume that is gone (a server
+    just made may not be listed yet). Volumes in ``moving`` are being
+    attached: reserved or attaching is ready enough."""
+    ready, failed = _READY[kind]
+    pending = []
+    for item in items:
+        name = item.get('name') or item['id']
+        found = statuses.get(item['id'])
+        if found is None and kind == 'volume':
+            raise CloudError('wait for', kind, name, f'the {kind} is gone')
+        status = (found or {}).get('status') or ''
+        if status.startswith(failed):
+            raise CloudError('build', kind, name,
+                             found.get('fault') or f'the {kind} went to {status}')
+        if status not in ready and not (item['id'] in moving
+                                        and status in ('reserved', 'attaching')):
+            pending.append(name)
+    return pending
+
+
+# kind -> (its ready statuses, the prefix of its failed ones)
+_READY = {'server': (('ACTIVE',), 'ERROR'), 'volume': (VOLUME_READY, 'error')}

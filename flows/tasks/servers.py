@@ -78,10 +78,9 @@ class WaitServersActive(base.BayTask):
                 'volumes': lambda: self.cloud.volume_statuses(
                     ids={v['id'] for v in volumes}) if volumes else {}})
             asked = set(self._asked).union(*asking.values())
-            pending = _pending(servers, found['servers'], 'server', ('ACTIVE',), 'ERROR')
-            pending += _pending(volumes, found['volumes'], 'volume',
-                                cloud_driver.VOLUME_READY, 'error',
-                                moving={v for _, v in asked})
+            pending = cloud_driver.not_ready('server', servers, found['servers'])
+            pending += cloud_driver.not_ready('volume', volumes, found['volumes'],
+                                              moving={v for _, v in asked})
             ready = [pair for pair in _pairs(servers, volume_of) if pair not in asked
                      and _status(found['servers'], pair[0]) == 'ACTIVE'
                      and _status(found['volumes'], pair[1]) in cloud_driver.VOLUME_READY]
@@ -120,24 +119,3 @@ def _pairs(servers, volume_of, keep_missing=False):
 
 def _status(statuses, rid):
     return (statuses.get(rid) or {}).get('status')
-
-
-def _pending(items, statuses, kind, ready, failed, moving=()):
-    """Names of ``items`` not ready yet; CloudError for one that failed (or a
-    volume that is gone: a server may not be listed yet). Volumes in
-    ``moving`` are being attached: reserved or attaching is ready enough."""
-    pending = []
-    for item in items:
-        name = item.get('name') or item['id']
-        status = statuses.get(item['id'])
-        if status is None and kind == 'volume':
-            raise cloud_driver.CloudError('wait for', kind, name, f'the {kind} is gone')
-        status = (status or {}).get('status') or ''
-        if status.startswith(failed):
-            raise cloud_driver.CloudError(
-                'build', kind, name, statuses[item['id']].get('fault')
-                or f'the {kind} went to {status}')
-        if status not in ready and not (item['id'] in moving
-                                        and status in ('reserved', 'attaching')):
-            pending.append(name)
-    return pending

@@ -9,7 +9,7 @@ import requests
 import yaml
 
 from bayflow.cloudsim import Simulator
-from bayflow.drivers.cloud import Cloud
+from bayflow.drivers.cloud import Cloud, not_ready
 from tests.functional.drivers.scenarios import RULES
 
 BOOT_SECONDS = 0.1
@@ -161,9 +161,16 @@ class BayParts:
 
     def active_server(self, role='master', index=0):
         server = self.server(role, index)
-        self.cloud._wait('server', server['name'],
-                         lambda: self.cloud.servers_active([server['id']]))
+        self.wait_ready('server', server)
         return server
+
+    def wait_ready(self, kind, item):
+        """Wait for one server or volume (with its id and name) as the flow's
+        wait step judges it (drivers.cloud.not_ready)."""
+        statuses = {'server': self.cloud.server_statuses,
+                    'volume': self.cloud.volume_statuses}[kind]
+        self.cloud._wait(kind, item['name'], lambda: not not_ready(
+            kind, [item], statuses(ids={item['id']})))
 
     def attachment(self, role='master', index=0):
         return self._once(('attachment', role, index),

@@ -120,7 +120,7 @@ def test_volume_attached_to_a_foreign_server(cloud, parts, sim_admin, bay_uuid):
     twin = BayParts(cloud, '0f000000-0000-4000-8000-000000000000')
     foreign = twin.active_server()
     parts.volume()
-    cloud._wait('volume', 'v', lambda: cloud.volumes_available([parts.volume()['id']]))
+    parts.wait_ready('volume', dict(parts.volume(), name='v'))
     cloud.conn.compute.create_volume_attachment(foreign['id'], parts.volume()['id'])
     with pytest.raises(CloudTeardownError, match=f'attached to server {foreign["id"]}') \
             as caught:
