@@ -385,10 +385,10 @@ class Database(leases.LeaseMixin, events.EventMixin):
             for uuid in baymodels:
                 if uuid not in locked:
                     raise exc.NotFound('baymodel', uuid)
-            events = [self._event_row(event_id, values['operation'], values['uuid'])
-                      for values, event_id, _ in items if event_id is not None]
-            if events:
-                session.execute(self._insert_event(), events)
+            event_rows = [self._event_row(event_id, values['operation'], values['uuid'])
+                          for values, event_id, _ in items if event_id is not None]
+            if event_rows:
+                session.execute(self._insert_event(), event_rows)
             rows = self._insert_bay_rows(session, [values for values, _, _ in items])
             taskflow_rows.insert_books(session.connection(),
                                        [book for _, _, book in items if book])
