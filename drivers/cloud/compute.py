@@ -8,6 +8,7 @@ encoded and masked out of every error message.
 
 import base64
 import functools
+import json
 
 from bayflow.drivers.cloud import naming
 from bayflow.drivers.cloud.base import looking_first
@@ -67,11 +68,16 @@ class ComputeMixin:
                 'status': volume.status}
 
     def volume_statuses(self, bay_uuid=None, ids=None):
-        """``{id: {'name', 'status', 'attached_to'}}`` of the bay's volumes (or
-        of ``ids``) in one list call; volumes that are gone are absent."""
+        """``{id: {'name', 'status', 'attached_to'}}`` of the bay's volumes (of
+        those among ``ids``, or of ``ids`` alone) in one list call; volumes that
+        are gone are absent. Cinder filters by the bay's metadata, so a look
+        costs the same however many bays the project holds."""
+        query = {'metadata': json.dumps(naming.metadata(bay_uuid))} \
+            if bay_uuid else None
+
         def read():
             out = {}
-            for v in self._list_json('block_storage', '/volumes/detail', 'volumes'):
+            for v in self._list_json('block_storage', '/volumes/detail', 'volumes', query):
                 if ids is not None and v['id'] not in ids:
                     continue
                 if bay_uuid is not None and not naming.owned(bay_uuid, v.get('name'),
@@ -156,13 +162,14 @@ class ComputeMixin:
         return self.together({pair: functools.partial(self._start_attach, *pair)
                               for pair in pairs})
 
-    def wait_attached(self, pairs, devices=None):
+    def wait_attached(self, pairs, devices=None, bay_uuid=None):
         """Wait until Cinder shows every pair's volume in-use on its server, one
-        list call per look; -> ``[{'server_id', 'volume_id', 'device'}]``
-        (``devices``: what Nova answered when asked, else it is asked now)."""
+        list call per look (of the bay's volumes, given ``bay_uuid``);
+        -> ``[{'server_id', 'volume_id', 'device'}]`` (``devices``: what Nova
+        answered when asked, else it is asked now)."""
         devices = devices or {}
         self._wait('volumes attached', ', '.join(v for _, v in pairs),
-                   lambda: self._all_attached(pairs))
+                   lambda: self._all_attached(pairs, bay_uuid))
         out = []
         for server_id, volume_id in pairs:
             device = devices.get((server_id, volume_id))
@@ -215,8 +222,8 @@ class ComputeMixin:
                                                         f'ERROR: {_fault(server)}')
         return 'ready' if server.status == 'ACTIVE' else None
 
-    def _all_attached(self, pairs):
-        statuses = self.volume_statuses(ids={v for _, v in pairs})
+    def _all_attached(self, pairs, bay_uuid=None):
+        statuses = self.volume_statuses(bay_uuid, ids={v for _, v in pairs})
         done = True
         for server_id, volume_id in pairs:
             label = f'{volume_id} to server {server_id}'

@@ -76,7 +76,7 @@ class WaitServersActive(base.BayTask):
             found = self.cloud.together({
                 'servers': lambda: self.cloud.server_statuses(bay['uuid']),
                 'volumes': lambda: self.cloud.volume_statuses(
-                    ids={v['id'] for v in volumes}) if volumes else {}})
+                    bay['uuid'], ids={v['id'] for v in volumes}) if volumes else {}})
             asked = set(self._asked).union(*asking.values())
             pending = cloud_driver.not_ready('server', servers, found['servers'])
             pending += cloud_driver.not_ready('volume', volumes, found['volumes'],

@@ -40,7 +40,7 @@ class AttachVolumes(base.BayTask):
         devices = {(by_index[v['index']]['id'], v['id']): by_index[v['index']].get('attach_device')
                    for v in volumes if by_index[v['index']].get('attach_asked')}
         devices.update(self.cloud.start_attachments([p for p in pairs if p not in devices]))
-        attached = self.cloud.wait_attached(pairs, devices)
+        attached = self.cloud.wait_attached(pairs, devices, bay['uuid'])
         return [dict(a, index=v['index']) for a, v in zip(attached, volumes)]
 
     def revert(self, bay, servers, volumes, *args, **kwargs):
