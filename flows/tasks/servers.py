@@ -50,6 +50,9 @@ class WaitServersActive(base.BayTask):
     """Looks at the bay's servers (and their volumes) until all are ready, for
     one slice of the wait; StillWaiting makes the retry go on.
 
+    Volumes are looked at only until each has been seen ready: an available
+    volume stays so until its attach, and a daemon waiting on many bays
+    would otherwise ask Cinder as often as Nova.
     Each server's docker volume is asked for the moment that server is ACTIVE
     (its volume available), so the attaches overlap the other servers' boots;
     they go out in the background, so the looking goes on at its pace, and
@@ -69,14 +72,23 @@ class WaitServersActive(base.BayTask):
     def execute(self, bay, servers, volumes):
         volume_of = {v['index']: v['id'] for v in volumes}
         asking = {}  # attaches on their way (future -> its pairs): looking goes on meanwhile
+        volume_ids = {v['id'] for v in volumes}
+        settled = {}  # volumes seen ready: an available volume stays so until we attach it
+
+        def look_at_volumes():
+            if volume_ids <= settled.keys():
+                return dict(settled)
+            found = self.cloud.volume_statuses(bay['uuid'], ids=volume_ids)
+            settled.update((vid, status) for vid, status in found.items()
+                           if status['status'] in cloud_driver.VOLUME_READY)
+            return found
 
         def look():
             base.check_deadline(bay)
             self._settle([f for f in asking if f.done()], asking)
             found = self.cloud.together({
                 'servers': lambda: self.cloud.server_statuses(bay['uuid']),
-                'volumes': lambda: self.cloud.volume_statuses(
-                    bay['uuid'], ids={v['id'] for v in volumes}) if volumes else {}})
+                'volumes': look_at_volumes})
             asked = set(self._asked).union(*asking.values())
             pending = cloud_driver.not_ready('server', servers, found['servers'])
             pending += cloud_driver.not_ready('volume', volumes, found['volumes'],
