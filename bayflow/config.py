@@ -117,6 +117,14 @@ daemon_opts = [
     cfg.IntOpt('max_concurrent_flows', default=8, min=1,
                help='Bay flows the daemon runs at once; more wait their turn, '
                     'already recorded (their events acknowledged).'),
+    cfg.IntOpt('flow_processes', default=0, min=0,
+               help='Processes the daemon runs its flows in, beside the one that '
+                    'takes events in: a flow is Python work between its cloud '
+                    'calls, and one process runs Python on one core at a time. '
+                    '0: one per CPU when [database] connection is a server '
+                    '(PostgreSQL, MySQL), else 1. 1: flows run in the daemon\'s '
+                    'own process. A worker that dies is started again and its '
+                    'flows resumed.'),
     cfg.IntOpt('ingest_workers', default=4, min=1,
                help='Threads taking events in (validate, record the bay and '
                     'its flow).'),
@@ -162,6 +170,21 @@ _GROUPS = (
     ('daemon', daemon_opts),
     ('certificates', certificates_opts),
 )
+
+
+def snapshot(conf=CONF):
+    """bayflow's option values as a plain dict: a worker process started with
+    them (``restore``) has the parent's configuration, overrides included."""
+    return {(group, opt.dest): (conf[group] if group else conf)[opt.dest]
+            for group, opts in _GROUPS for opt in opts}
+
+
+def restore(values, conf=CONF):
+    """Parse no file, then set every option from ``snapshot``'s dict."""
+    load(conf=conf)
+    for (group, name), value in values.items():
+        conf.set_override(name, value, group=group)
+    return conf
 
 
 def register_opts(conf=CONF):

@@ -1,10 +1,10 @@
 """One daemon process: wire the consumer, the ingest, the flow pool and health.
 
-Start: check the database, resume this host's orphans (flows whose owner
-died, bays recorded but never run), then consume. SIGTERM or SIGINT: stop
-consuming (in-flight messages are settled first), ask running flows to stop
-at their next step boundary (bays stay *_IN_PROGRESS, leases released),
-exit 0.
+Start: check the database, start the flow worker processes (``workers``),
+resume this host's orphans (flows whose owner died, bays recorded but never
+run), then consume. SIGTERM or SIGINT: stop consuming (in-flight messages
+are settled first), ask running flows to stop at their next step boundary
+(bays stay *_IN_PROGRESS, leases released), exit 0.
 """
 
 import signal
@@ -13,6 +13,7 @@ import threading
 
 from bayflow import config, log, service as service_mod
 from bayflow.daemon import checks, consumer as consumer_mod, flows as flows_mod, health, ingest
+from bayflow.daemon import workers
 from bayflow.daemon.metrics import Metrics
 from bayflow.messaging import notifications, topology
 
@@ -34,8 +35,11 @@ class Daemon:
         self.service = service_mod.Service(
             conf, start_flow=_started_by_the_daemon,
             check_baymodel=checks.CachedChecks(conf.daemon.cloud_check_seconds))
+        processes = workers.count(conf)
+        self.workers = (workers.WorkerProcesses(conf, processes, self.metrics.step_ended)
+                        if processes > 1 else None)
         self.flows = flows_mod.FlowPool(self.service, conf.daemon.max_concurrent_flows,
-                                        self.notifier, self.metrics)
+                                        self.notifier, self.metrics, runner=self.workers)
         self.ingest = ingest.Ingest(self.service, self.flows, self.notifier, self.stopping)
         self.consumer = consumer_mod.Consumer(
             topology.connection(conf), conf, self.ingest, self.metrics,
@@ -46,6 +50,8 @@ class Daemon:
     def run(self):
         """Serve until stopped; -> exit code 0."""
         self.service.db, self.service.backend  # noqa: B018 - fail now if unusable
+        if self.workers is not None:
+            self.workers.start()
         if self.health_port:
             self.health = health.HealthServer(
                 self.conf.daemon.health_host, self.health_port,

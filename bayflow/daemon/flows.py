@@ -1,9 +1,11 @@
-"""Run recorded bay flows in this process, a bounded number at once.
+"""Run recorded bay flows, a bounded number at once, here or in worker processes.
 
 Each flow runs through ``Service.run_bay``, so under the bay's lease exactly
 as ``bayflow resume --wait`` runs it: a killed daemon leaves flows any
-resume picks up. The pool is the daemon's ``start_flow`` hook; a conductor
-front door would post a job there instead.
+resume picks up. The pool is the daemon's ``start_flow`` hook and keeps the
+bookkeeping (one run per bay at a time, outcomes, notifications); where a
+flow runs is its runner's business: :class:`InProcess`, or
+``workers.WorkerProcesses``. A conductor front door would be one more.
 """
 
 import concurrent.futures
@@ -22,21 +24,47 @@ _ENDS = {tf_states.SUCCESS: 'completed', tf_states.REVERTED: 'rolled back',
          tf_states.FAILURE: 'failed', tf_states.REVERT_FAILURE: 'failed'}
 
 
-class FlowPool:
-    def __init__(self, service, size, notifier, metrics):
-        self.service, self.notifier, self.metrics = service, notifier, metrics
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=size, thread_name_prefix='bay-flow')
-        self._lock = threading.Lock()
-        self._busy = set()      # bays queued or running here
-        self._again = set()     # asked again while running (a delete stopping a create)
-        self._contexts = {}     # bay -> the context of the event that started it
+# Runs of one bay whose worker process died under them, before the pool
+# leaves the bay to a resume (a bay that kills its worker every time).
+_LOST_RUNS = 3
+
+
+class WorkerLost(Exception):
+    """The process running the flow died; the bay's lease names a dead owner."""
+
+
+class InProcess:
+    """Runs a flow in the calling thread; -> (the bay as it ended, how its
+    flow ended: (operation, TaskFlow state), or None when it suspended)."""
+
+    def __init__(self, service):
+        self.service = service
         self._ended = threading.local()  # (operation, state) of this thread's last flow
         watch.observe_flows(self._flow_changed)
 
     def _flow_changed(self, bay_uuid, operation, state):
         if state in _ENDS:
             self._ended.value = (operation, state)
+
+    def run(self, bay_uuid):
+        self._ended.value = None
+        final = self.service.run_bay(bay_uuid)
+        return final, self._ended.value
+
+    def shutdown(self):
+        watch.SHUTDOWN.set()
+
+
+class FlowPool:
+    def __init__(self, service, size, notifier, metrics, runner=None):
+        self.service, self.notifier, self.metrics = service, notifier, metrics
+        self.runner = runner or InProcess(service)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=size, thread_name_prefix='bay-flow')
+        self._lock = threading.Lock()
+        self._busy = set()      # bays queued or running here
+        self._again = set()     # asked again while running (a delete stopping a create)
+        self._contexts = {}     # bay -> the context of the event that started it
 
     def submit(self, bay_uuid, context=None):
         """Run the bay's current operation here (once: a bay already queued
@@ -52,13 +80,15 @@ class FlowPool:
         return True
 
     def _run(self, bay_uuid):
-        first = True
+        first, lost = True, 0
         try:
             while True:
                 if first or self._unfinished(bay_uuid):
-                    self._run_once(bay_uuid)
+                    lost = lost + 1 if self._run_once(bay_uuid) == 'lost' else 0
                 first = False
                 with self._lock:  # one lock with submit(): no request is missed
+                    if 0 < lost < _LOST_RUNS and not watch.SHUTDOWN.is_set():
+                        continue  # its owner is dead: take the bay over at once
                     if bay_uuid not in self._again or watch.SHUTDOWN.is_set():
                         self._done(bay_uuid)
                         return
@@ -81,21 +111,24 @@ class FlowPool:
 
     def _run_once(self, bay_uuid):
         """Run the bay's flow; count and announce how it ended (by the flow's own
-        end: the bay may be on to another operation already)."""
+        end: the bay may be on to another operation already). -> 'lost' when
+        the process running it died."""
         self.metrics.flows_running.inc()
-        self._ended.value = None
         try:
-            final = self.service.run_bay(bay_uuid)
+            final, ended = self.runner.run(bay_uuid)
+        except WorkerLost as exc:
+            LOG.warning('bay %s: %s; running it again', bay_uuid, exc)
+            return 'lost'
         except Exception as exc:  # noqa: BLE001 - left for a resume; the daemon goes on
             LOG.warning('bay %s: flow not run here: %s', bay_uuid, exc)
-            return
+            return None
         finally:
             self.metrics.flows_running.dec()
-        if self._ended.value is None:
+        if ended is None:
             LOG.info('bay %s: flow stopped at a step boundary (%s)', bay_uuid,
                      final['status'])
-            return
-        operation, state = self._ended.value
+            return None
+        operation, state = ended
         how = _ENDS[state]
         self.metrics.flow_ended('failed' if how == 'rolled back' and operation == 'delete'
                                 else how)
@@ -116,4 +149,5 @@ class FlowPool:
         """Flows stop at their next step boundary (their bays stay *_IN_PROGRESS,
         leases released); flows not started yet are left for a resume."""
         watch.SHUTDOWN.set()
+        self.runner.shutdown()
         self._pool.shutdown(wait=True, cancel_futures=True)

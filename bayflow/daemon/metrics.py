@@ -40,12 +40,12 @@ class Metrics:
         self.step_duration = prom.Histogram(
             'bayflow_step_duration_seconds', 'How long each flow step took.', ['task'],
             buckets=STEP_BUCKETS, registry=self.registry)
-        watch.observe_steps(self._step_ended)
+        watch.observe_steps(self.step_ended)
 
     def _counter(self, name, doc, labels=()):
         return prom.Counter('bayflow_' + name, doc, list(labels), registry=self.registry)
 
-    def _step_ended(self, step, state, seconds):
+    def step_ended(self, step, state, seconds):
         self.step_duration.labels(task=step).observe(seconds)
 
     def flow_ended(self, how):

@@ -26,6 +26,9 @@ _BOUNDARY_RENEW_SECONDS = 1.0
 # Test hook: ``<step>:<STATE>`` SIGKILLs this process when that step reaches
 # that state (after TaskFlow has saved it), so crash tests hit every boundary.
 CRASH_ENV = 'BAYFLOW_CRASH_AT'
+# Processes the crash hook kills first: a daemon's flow worker takes its
+# daemon along, as the daemon's own crash would.
+CRASH_ALSO = []
 
 
 _ENDS = (tf_states.SUCCESS, tf_states.FAILURE, tf_states.REVERTED, tf_states.REVERT_FAILURE)
@@ -181,5 +184,7 @@ class Watch:
 
     def _maybe_crash(self, name, state):
         if self._crash_at and self._crash_at == f'{name}:{state}':
+            for pid in CRASH_ALSO:
+                os.kill(pid, signal.SIGKILL)
             os.kill(os.getpid(), signal.SIGKILL)
 

@@ -225,3 +225,38 @@ def test_clouds_sample_matches_the_simulator():
         cloud['auth']['auth_url'] = cloud['auth']['auth_url'].replace(
             'http://127.0.0.1:5000', base)
         assert cloud == expected[name], name
+
+
+def test_snapshot_restores_every_value_in_a_fresh_process_config(conf, tmp_path):
+    """A daemon's flow workers get its values, overrides and secrets included."""
+    path = tmp_path / 'bayflow.conf'
+    path.write_text('[daemon]\nmax_concurrent_flows = 7\n'
+                    '[certificates]\nca_key_encryption_key = not-logged\n')
+    config.load([str(path)], conf=conf)
+    conf.set_override('wait_interval', 0.25, group='cloud')
+    values = config.snapshot(conf)
+    fresh = cfg.ConfigOpts()
+    config.register_opts(fresh)
+    config.restore(values, conf=fresh)
+    assert fresh.daemon.max_concurrent_flows == 7
+    assert fresh.cloud.wait_interval == 0.25
+    assert fresh.certificates.ca_key_encryption_key == 'not-logged'
+    assert config.snapshot(fresh) == values
+
+
+@pytest.mark.parametrize('connection, cpus, wanted, expected', [
+    (None, 8, 0, 1),                                  # the embedded SQLite: in process
+    ('sqlite:////tmp/x.sqlite', 8, 0, 1),
+    ('postgresql://u@db/bayflow', 8, 0, 3),           # capped by max_concurrent_flows
+    ('postgresql://u@db/bayflow', 2, 0, 2),           # one per CPU
+    ('mysql+pymysql://u@db/bayflow', 1, 0, 1),
+    ('postgresql://u@db/bayflow', 8, 5, 5),           # as configured
+])
+def test_flow_processes(conf, monkeypatch, connection, cpus, wanted, expected):
+    from bayflow.daemon import workers
+    config.load(conf=conf)
+    conf.set_override('connection', connection, group='database')
+    conf.set_override('max_concurrent_flows', 3, group='daemon')
+    conf.set_override('flow_processes', wanted, group='daemon')
+    monkeypatch.setattr(os, 'cpu_count', lambda: cpus)
+    assert workers.count(conf) == expected

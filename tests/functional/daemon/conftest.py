@@ -218,6 +218,7 @@ transport_url = {transport_url}
 ca_key_encryption_key = {cli.key}
 [daemon]
 max_concurrent_flows = 4
+flow_processes = 2
 """ + extra)
 
 
