@@ -73,7 +73,8 @@ def vhost():
 
 
 class DaemonProcess:
-    def __init__(self, sim, db_url, transport_url, max_flows, wait_interval=bays.POLL):
+    def __init__(self, sim, db_url, transport_url, max_flows, wait_interval=bays.POLL,
+                 flow_processes=0):
         self.home = tempfile.mkdtemp(prefix='daemon-', dir=sim.home)
         self.config = os.path.join(self.home, 'bayflow.conf')
         with open(self.config, 'w') as out:
@@ -87,6 +88,7 @@ transport_url = {transport_url}
 ca_key_encryption_key = {Fernet.generate_key().decode()}
 [daemon]
 max_concurrent_flows = {max_flows}
+flow_processes = {flow_processes}
 """)
         self.port = _free_port()
         self.proc = None
@@ -108,8 +110,15 @@ max_concurrent_flows = {max_flows}
             self.proc.wait()
 
     def cpu(self):
-        times = self.ps.cpu_times()
-        return times.user + times.system
+        """CPU seconds of the daemon and its flow workers."""
+        total = 0.0
+        for proc in [self.ps, *self.ps.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
 
     def metric(self, name):
         status, text = self.get('/metrics')
