@@ -67,6 +67,11 @@ class CoeDriver(abc.ABC):
              'flavor': flavor, 'volume_size': volume},
         ]
 
+    def shares_service_account_key(self, bay, baymodel):
+        """True when the bay's masters need one key made for them all before
+        they boot (tls.service_account_key); the CA step makes it."""
+        return False
+
     def server_name(self, bay_uuid, role, index):
         """The cloud driver's name (``bf-<uuid>-<role>-<index>``), which is also
         the hostname: hyphens only, an underscore breaks kubernetes' node names

@@ -72,6 +72,11 @@ class KubernetesDriver(CoeDriver):
         return f'{scheme}://{self.public_ip(baymodel, master)}:{api_port(baymodel)}'
 
     # -- certificates -------------------------------------------------------------
+    def shares_service_account_key(self, bay, baymodel):
+        """Service-account tokens one master signs, every master checks: with
+        several masters they share one key; a single one makes its own."""
+        return not baymodel.get('tls_disabled') and int(bay.get('master_count') or 1) > 1
+
     def server_certificate(self, context):
         """A master's API server certificate: its own addresses, master 0's (the
         API endpoint without a load balancer), the service IP and the in-cluster names."""

@@ -36,8 +36,9 @@ class ConfigureContainerNetwork(base.BayTask):
 
 
 class CreateCA(base.BayTask):
-    """The bay's CA (None with tls_disabled); it lives only in the flow and the bay
-    record, so there is nothing in the cloud to revert."""
+    """The bay's CA (None with tls_disabled), and the masters' shared
+    service-account key when the COE needs one; keys encrypted. They live only
+    in the flow and the bay record, so there is nothing in the cloud to revert."""
 
     default_provides = 'ca'
 
@@ -46,7 +47,10 @@ class CreateCA(base.BayTask):
         if baymodel.get('tls_disabled'):
             return None
         ca = tls.make_ca(bay['uuid'], bay.get('name'))
-        return {'cert': ca['cert'], 'key': tls.encrypt_key(ca['key'])}
+        out = {'cert': ca['cert'], 'key': tls.encrypt_key(ca['key'])}
+        if coe_driver(baymodel).shares_service_account_key(bay, baymodel):
+            out['service_account_key'] = tls.encrypt_key(tls.service_account_key())
+        return out
 
 
 class ConfigureCOE(base.BayTask):

@@ -20,7 +20,9 @@ class CreateServers(base.BayTask):
         volume_of = {v['index']: v['id'] for v in volumes}
         ca = coe_config.get('ca')
         if ca:
-            ca = {'cert': ca['cert'], 'key': tls.decrypt_key(ca['key'])}
+            ca = dict(ca, key=tls.decrypt_key(ca['key']))
+            if ca.get('service_account_key'):
+                ca['service_account_key'] = tls.decrypt_key(ca['service_account_key'])
         masters = coe_config['masters']
         driver = coe_tasks.coe_driver(baymodel)
         flavor = (baymodel.get('master_flavor_id') if self.role == 'master' else None) \

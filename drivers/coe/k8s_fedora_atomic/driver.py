@@ -15,25 +15,40 @@ from bayflow.drivers.coe.k8s_fedora_atomic import params
 
 CERT_DIR = kubernetes.CERT_DIR
 NODE_KUBECONFIG = '/etc/kubernetes/kubeconfig.yaml'
-# kube-apiserver and kube-controller-manager run as user kube and read the key.
-_KUBE_OWNS_KEY = (f'chmod 0755 {CERT_DIR}\n'
-                  f'if id kube >/dev/null 2>&1; then\n'
-                  f'    chown kube:kube {CERT_DIR}/server.key\n'
-                  f'    chmod 0400 {CERT_DIR}/server.key\n'
-                  f'fi')
+SERVICE_ACCOUNT_KEY = f'{CERT_DIR}/service-account.key'
+# A single master makes its service-account key (RSA: kubernetes before 1.6
+# takes no other) at its first boot; it never leaves the master.
+_MAKE_SERVICE_ACCOUNT_KEY = (f'if [ ! -s {SERVICE_ACCOUNT_KEY} ]; then\n'
+                             f'    openssl genrsa -out {SERVICE_ACCOUNT_KEY} 2048\n'
+                             f'fi\n')
+# kube-apiserver and kube-controller-manager run as user kube and read the keys.
+_KUBE_OWNS_KEYS = (f'chmod 0755 {CERT_DIR}\n'
+                   f'if id kube >/dev/null 2>&1; then\n'
+                   f'    chown kube:kube {CERT_DIR}/server.key {SERVICE_ACCOUNT_KEY}\n'
+                   f'    chmod 0400 {CERT_DIR}/server.key {SERVICE_ACCOUNT_KEY}\n'
+                   f'fi')
 
 
 def _fragment(name):
     return name, userdata.fragment(__package__, name)
 
 
-def _cert_script(context, name, pair, after):
-    """Writes the CA certificate and ``pair`` as <name>.crt/.key (key 0600) to CERT_DIR."""
-    return userdata.write_files_script([
-        (f'{CERT_DIR}/ca.crt', context['ca']['cert'], '0644'),
-        (f'{CERT_DIR}/{name}.crt', pair['cert'], '0644'),
-        (f'{CERT_DIR}/{name}.key', pair['key'], '0600'),
-    ], after=after)
+def _cert_files(context, name, pair):
+    """The CA certificate and ``pair`` as <name>.crt/.key (key 0600) in CERT_DIR."""
+    return [(f'{CERT_DIR}/ca.crt', context['ca']['cert'], '0644'),
+            (f'{CERT_DIR}/{name}.crt', pair['cert'], '0644'),
+            (f'{CERT_DIR}/{name}.key', pair['key'], '0600')]
+
+
+def _master_cert_script(driver, context):
+    """The API server's certificate and the service-account key: the bay's
+    shared one when it has several masters, else one made here at boot."""
+    files = _cert_files(context, 'server', driver.server_certificate(context))
+    shared = context['ca'].get('service_account_key')
+    if shared:
+        files.append((SERVICE_ACCOUNT_KEY, shared, '0600'))
+    return userdata.write_files_script(
+        files, after=('' if shared else _MAKE_SERVICE_ACCOUNT_KEY) + _KUBE_OWNS_KEYS)
 
 
 class Driver(kubernetes.KubernetesDriver):
@@ -51,8 +66,7 @@ class Driver(kubernetes.KubernetesDriver):
                   userdata.params_file(params.PATH, params.master(self, ctx, network))),
                  _fragment('configure-etcd.sh')]
         if not ctx['baymodel'].get('tls_disabled'):
-            parts.append(('make-cert.sh', _cert_script(
-                ctx, 'server', self.server_certificate(ctx), _KUBE_OWNS_KEY)))
+            parts.append(('make-cert.sh', _master_cert_script(self, ctx)))
         parts += [_fragment('configure-docker-storage.sh'),
                   _fragment('configure-kubernetes-master.sh'),
                   _fragment('add-proxy.sh'),
@@ -70,8 +84,9 @@ class Driver(kubernetes.KubernetesDriver):
                  ('write-kubeconfig.sh', userdata.write_files_script(
                      [(NODE_KUBECONFIG, self.node_kubeconfig(ctx), '0644')]))]
         if not ctx['baymodel'].get('tls_disabled'):
-            parts.append(('make-cert-client.sh', _cert_script(
-                ctx, 'client', self.node_certificate(ctx), f'chmod 0755 {CERT_DIR}')))
+            parts.append(('make-cert-client.sh', userdata.write_files_script(
+                _cert_files(ctx, 'client', self.node_certificate(ctx)),
+                after=f'chmod 0755 {CERT_DIR}')))
         parts += [_fragment('configure-docker-storage.sh'),
                   _fragment('configure-kubernetes-minion.sh'),
                   *network.user_data_parts('node', ctx),

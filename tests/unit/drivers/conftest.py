@@ -11,7 +11,7 @@ MASTERS = [{'fixed_ip': '10.0.0.3', 'floating_ip': '172.24.4.10'},
 
 @pytest.fixture(scope='session')
 def ca():
-    """One bay CA for the whole run (RSA key generation is the slow part)."""
+    """One bay CA for the whole run."""
     return tls.make_ca(BAY_UUID, 'k8sbay')
 
 

@@ -9,7 +9,8 @@ import stat
 import pytest
 from cryptography import x509
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from oslo_config import cfg
 
@@ -29,7 +30,7 @@ def cn(cert):
 
 def key_matches(pair):
     key = serialization.load_pem_private_key(pair['key'].encode(), password=None)
-    return key.public_key().public_numbers() == load(pair['cert']).public_key().public_numbers()
+    return key.public_key() == load(pair['cert']).public_key()
 
 
 @pytest.fixture(scope='module')
@@ -66,7 +67,35 @@ def test_ca(ca):
     life = cert.not_valid_after_utc - cert.not_valid_before_utc
     assert datetime.timedelta(days=5 * 365) <= life <= datetime.timedelta(days=5 * 365 + 1)
     assert key_matches(ca)
-    assert load(ca['cert']).public_key().key_size == 2048
+    assert isinstance(load(ca['cert']).public_key().curve, ec.SECP256R1)
+
+
+def test_an_rsa_ca_of_an_older_bayflow_still_signs():
+    """Bays made before the CA key went EC keep theirs: bay-config and a
+    scale-up still issue certificates from it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'old-bay')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256()))
+    old = {'cert': cert.public_bytes(serialization.Encoding.PEM).decode(),
+           'key': key.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.TraditionalOpenSSL,
+                                    serialization.NoEncryption()).decode()}
+    issued = tls.issue_client_cert(old)
+    load(issued['cert']).verify_directly_issued_by(cert)
+    mismatched = dict(old, key=tls.make_ca('x')['key'])
+    with pytest.raises(tls.CertificateError, match='does not belong'):
+        tls.issue_client_cert(mismatched)
+
+
+def test_service_account_key_is_rsa_2048():
+    """kubernetes before 1.6 signs service-account tokens with RSA only."""
+    key = serialization.load_pem_private_key(tls.service_account_key().encode(), None)
+    assert isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048
 
 
 def test_ca_signs_the_server_cert_with_its_sans(ca, server):

@@ -10,11 +10,11 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from bayflow.drivers import coe
+from bayflow.drivers import coe, tls
 from bayflow.drivers.coe import base
 from bayflow.drivers.userdata import UserDataError
 
-from tests.unit.drivers.conftest import BAY_UUID, make_baymodel, make_context
+from tests.unit.drivers.conftest import BAY_UUID, make_bay, make_baymodel, make_context
 
 # Reference 5.5 and 5.6, in Magnum's order, as this driver keeps them.
 MASTER_PARTS = [
@@ -194,6 +194,44 @@ def test_master_gets_the_api_server_certificate(k8s, ca):
     assert 'BEGIN PRIVATE KEY' in heredoc(make_cert, '/srv/kubernetes/server.key')
     assert 'chmod 0600 /srv/kubernetes/server.key' in make_cert
     assert ca['key'] not in make_cert                      # the CA key stays home
+
+
+def test_a_single_master_makes_its_service_account_key_at_boot(k8s, ca):
+    """RSA (kubernetes before 1.6 takes no other), made on the master: the
+    private key is in no user_data and no database."""
+    context = make_context('master', 0, ca, bay=make_bay(master_count=1))
+    parts = parts_of(k8s.render_user_data('master', context))
+    make_cert = script(parts, 'make-cert.sh')
+    assert "cat > /srv/kubernetes/service-account.key" not in make_cert
+    assert 'openssl genrsa -out /srv/kubernetes/service-account.key 2048' in make_cert
+    assert 'chmod 0400 /srv/kubernetes/server.key /srv/kubernetes/service-account.key' \
+        in make_cert
+    configure = script(parts, 'configure-kubernetes-master.sh')
+    assert '--service-account-key-file=$CERT_DIR/service-account.key' in configure
+    assert '--service-account-private-key-file=$CERT_DIR/service-account.key' in configure
+
+
+def test_masters_of_one_bay_share_its_service_account_key(k8s, ca):
+    """One master signs a token, any master checks it: one key for them all."""
+    shared = dict(ca, service_account_key=tls.service_account_key())
+    keys = set()
+    for index in (0, 1):
+        make_cert = script(parts_of(k8s.render_user_data(
+            'master', make_context('master', index, shared))), 'make-cert.sh')
+        keys.add(heredoc(make_cert, '/srv/kubernetes/service-account.key'))
+        assert 'openssl genrsa' not in make_cert
+    assert keys == {shared['service_account_key']}
+
+
+def test_the_ca_step_makes_the_shared_key_only_for_several_masters(monkeypatch):
+    from bayflow.flows.tasks import coe as coe_tasks
+    monkeypatch.setattr(tls, 'encrypt_key', lambda pem: 'encrypted:' + pem[:30])
+    step = coe_tasks.CreateCA('create-ca')
+    baymodel = make_baymodel()
+    assert 'service_account_key' not in step.execute(make_bay(master_count=1), baymodel)
+    made = step.execute(make_bay(master_count=3), baymodel)
+    assert made['service_account_key'].startswith('encrypted:-----BEGIN PRIVATE KEY')
+    assert step.execute(make_bay(master_count=3), make_baymodel(tls_disabled=True)) is None
 
 
 def test_node_gets_a_client_certificate_and_kubeconfig(k8s, ca):

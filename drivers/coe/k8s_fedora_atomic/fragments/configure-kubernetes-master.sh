@@ -19,9 +19,9 @@ if [ "$TLS_DISABLED" = "True" ]; then
 else
     API_ADDRESS="--bind-address=0.0.0.0 --insecure-bind-address=127.0.0.1"
     API_PORT="--secure-port=$KUBE_API_PORT --insecure-port=8080"
-    API_TLS="--tls-cert-file=$CERT_DIR/server.crt --tls-private-key-file=$CERT_DIR/server.key --client-ca-file=$CERT_DIR/ca.crt --service-account-key-file=$CERT_DIR/server.key"
+    API_TLS="--tls-cert-file=$CERT_DIR/server.crt --tls-private-key-file=$CERT_DIR/server.key --client-ca-file=$CERT_DIR/ca.crt --service-account-key-file=$CERT_DIR/service-account.key"
     ADMISSION="NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota"
-    CONTROLLER_TLS="--service-account-private-key-file=$CERT_DIR/server.key --root-ca-file=$CERT_DIR/ca.crt"
+    CONTROLLER_TLS="--service-account-private-key-file=$CERT_DIR/service-account.key --root-ca-file=$CERT_DIR/ca.crt"
 fi
 
 cat > /etc/kubernetes/config <<EOF
