@@ -1,0 +1,64 @@
+"""The lean JSON transport under a bay's hot calls (drivers.cloud.http): what
+keystoneauth and requests did for them still happens."""
+
+import socket
+
+import pytest
+from keystoneauth1 import exceptions as ksa_exc
+
+from bayflow.drivers.cloud import errors, http
+from tests.functional.drivers.conftest import make_cloud
+
+
+def test_an_expired_token_is_renewed_once_and_the_call_made(cloud, sim, sim_admin,
+                                                            bay_uuid):
+    cloud.server_statuses(bay_uuid)  # a token in hand
+    sim.expire_tokens()
+    assert cloud.server_statuses(bay_uuid) == {}
+    statuses = [c['status'] for c in sim_admin.calls()
+                if c['template'] == '/compute/v2.1/servers/detail']
+    assert statuses[-2:] == [401, 200]
+
+
+def test_microversion_and_json_headers_reach_the_cloud(cloud, parts):
+    """2.26 lists servers with their tags; the create's body is JSON."""
+    server = parts.server()
+    (found,) = cloud.server_statuses(parts.uuid).values()
+    assert found['name'] == server['name']
+
+
+def test_a_refused_connection_is_keystoneauths_transient_failure(sim):
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    transport = http.JsonTransport(_Session(), pool_size=2)
+    with pytest.raises(ksa_exc.ConnectFailure) as caught:
+        transport.request('get', f'http://127.0.0.1:{port}/servers')
+    assert errors.is_transient(caught.value)
+
+
+def test_a_proxied_endpoint_goes_through_openstacksdk(monkeypatch, conn_session, sim,
+                                                      bay_uuid):
+    transport = http.JsonTransport(_Session(), pool_size=2)
+    monkeypatch.setenv('HTTP_PROXY', 'http://proxy.example:3128')
+    monkeypatch.setenv('NO_PROXY', '')
+    assert not transport.direct('http://cloud.example:8774/v2.1/servers')
+    monkeypatch.setenv('NO_PROXY', 'cloud.example')
+    assert transport.direct('http://cloud.example:9696/v2.0/ports')
+    monkeypatch.delenv('HTTP_PROXY')
+    cloud = make_cloud(conn_session)
+    cloud._transport = transport  # the simulator taken for a proxied endpoint:
+    transport._direct = {sim.url.split('//', 1)[1].split('/', 1)[0]: False}
+    transport.request = None      # the transport is not used
+    assert cloud.server_statuses(bay_uuid) == {}
+
+
+class _Session:
+    """What the transport reads of a keystoneauth session."""
+    verify, cert, timeout = True, None, 5
+
+    def get_auth_headers(self):
+        return {'X-Auth-Token': 'not-a-token'}
+
+    def invalidate(self):
+        pass
