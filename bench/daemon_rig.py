@@ -111,14 +111,7 @@ flow_processes = {flow_processes}
 
     def cpu(self):
         """CPU seconds of the daemon and its flow workers."""
-        total = 0.0
-        for proc in [self.ps, *self.ps.children(recursive=True)]:
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_of(self.proc.pid)
 
     def metric(self, name):
         status, text = self.get('/metrics')
@@ -136,6 +129,19 @@ flow_processes = {flow_processes}
                 return r.status, r.read().decode()
         except OSError as e:
             return None, str(e)
+
+
+def cpu_of(pid):
+    """CPU seconds of process ``pid`` and its children."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def until(predicate, what, interval=0.05):

@@ -85,12 +85,13 @@ def main():
                     delete(db, url, names)
                 names = [f'alone{round_}']
                 one = timed(db, url, names)
-                cpu0 = daemon.cpu()
+                cpu0, sim0 = daemon.cpu(), rig.cpu_of(sim.proc.pid)
                 names += [f'many{round_}-{i}' for i in range(args.bays)]
                 many = timed(db, url, names[1:])
                 ratios.append(many / one)
                 print(f'  round {round_ + 1}: one bay alone {one:5.2f} s, {args.bays} at once '
-                      f'{many:5.2f} s (daemon CPU {daemon.cpu() - cpu0:.1f} s): '
+                      f'{many:5.2f} s (CPU: daemon {daemon.cpu() - cpu0:.1f} s, simulator '
+                      f'{rig.cpu_of(sim.proc.pid) - sim0:.1f} s): '
                       f'{many / one:.2f}x', flush=True)
             print(f'  ratio, median of {len(ratios)}: {statistics.median(ratios):.2f}x '
                   f'(target <= 3x)', flush=True)
