@@ -10,7 +10,7 @@ import base64
 import functools
 import json
 
-from bayflow.drivers.cloud import naming
+from bayflow.drivers.cloud import coalesce, naming
 from bayflow.drivers.cloud.base import looking_first
 from bayflow.drivers.cloud.errors import CloudError
 
@@ -121,22 +121,45 @@ class ComputeMixin:
 
     def server_statuses(self, bay_uuid=None, ids=None):
         """``{id: {'name', 'status', 'fault'}}`` of the bay's servers (or of
-        ``ids``) in one list call; servers that are gone are absent."""
+        ``ids``) in one list call; servers that are gone are absent.
+
+        A bay's look joins the other bays' looks of the moment (``coalesce``):
+        a daemon waiting on 50 bays makes one call where it made 50."""
+        if bay_uuid is not None and ids is None:
+            bay = naming.bay_uuid(bay_uuid)
+            return self._call('list', 'servers', bay, lambda: self._server_looks.get(bay))
+
         def read():
-            query = {'name': f'^{naming.prefix(bay_uuid)}'} if bay_uuid else {}
             out = {}
-            # 2.26: the listing carries the servers' tags.
-            for s in self._list_json('compute', '/servers/detail', 'servers', query,
-                                     microversion='2.26'):
+            for s in self._list_servers({'name': f'^{naming.prefix(bay_uuid)}'}
+                                        if bay_uuid else {}):
                 if ids is not None and s['id'] not in ids:
                     continue
-                if bay_uuid is not None and not naming.owned(bay_uuid, s['name'], s.get('tags')):
-                    continue
-                fault = (s.get('fault') or {}).get('message') or 'no fault message'
-                out[s['id']] = {'name': s['name'], 'status': s['status'],
-                                'fault': fault if s['status'] == 'ERROR' else None}
+                if bay_uuid is None or naming.owned(bay_uuid, s['name'], s.get('tags')):
+                    out[s['id']] = _server_status(s)
             return out
         return self._call('list', 'servers', bay_uuid or 'by id', read)
+
+    @property
+    def _server_looks(self):
+        with self._lock:
+            if getattr(self, '_coalescer', None) is None:
+                self._coalescer = coalesce.Coalescer(self._servers_of_bays)
+            return self._coalescer
+
+    def _servers_of_bays(self, bays):
+        """``{bay: server_statuses(bay)}`` for several bays, one list call."""
+        out = {bay: {} for bay in bays}
+        for s in self._list_servers({'name': f"^bf-({'|'.join(sorted(bays))})-"}):
+            bay = naming.bay_of(s['name'])
+            if bay in out and naming.owned(bay, s['name'], s.get('tags')):
+                out[bay][s['id']] = _server_status(s)
+        return out
+
+    def _list_servers(self, query):
+        # 2.26: the listing carries the servers' tags.
+        return self._list_json('compute', '/servers/detail', 'servers', query,
+                               microversion='2.26')
 
     # -- attachment -----------------------------------------------------------------
     def ensure_volume_attachment(self, server_id, volume_id):
@@ -242,6 +265,12 @@ class ComputeMixin:
                                                             'volume is available again)')
             done = False
         return done
+
+
+def _server_status(server):
+    fault = (server.get('fault') or {}).get('message') or 'no fault message'
+    return {'name': server['name'], 'status': server['status'],
+            'fault': fault if server['status'] == 'ERROR' else None}
 
 
 def not_ready(kind, items, statuses, moving=()):

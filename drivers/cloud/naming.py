@@ -47,6 +47,17 @@ def prefix(bay):
     return f'bf-{bay_uuid(bay)}-'
 
 
+def bay_of(name):
+    """The bay uuid a ``bf-<uuid>-...`` name carries, else None."""
+    name = str(name or '')
+    if not name.startswith('bf-') or name[39:40] != '-':
+        return None
+    try:
+        return bay_uuid(name[3:39])
+    except InvalidParameter:
+        return None
+
+
 def bay_tag(bay):
     return f'{TAG}-bay={bay_uuid(bay)}'
 

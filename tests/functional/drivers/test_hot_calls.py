@@ -1,13 +1,17 @@
 """The lean JSON transport under a bay's hot calls (drivers.cloud.http): what
-keystoneauth and requests did for them still happens."""
+keystoneauth and requests did for them still happens; and looks at many bays'
+servers share their calls (drivers.cloud.coalesce)."""
 
+import concurrent.futures
 import socket
+import uuid
 
 import pytest
+import requests
 from keystoneauth1 import exceptions as ksa_exc
 
 from bayflow.drivers.cloud import errors, http
-from tests.functional.drivers.conftest import make_cloud
+from tests.functional.drivers.conftest import BayParts, make_cloud
 
 
 def test_an_expired_token_is_renewed_once_and_the_call_made(cloud, sim, sim_admin,
@@ -62,3 +66,24 @@ class _Session:
 
     def invalidate(self):
         pass
+
+
+def test_looks_at_several_bays_servers_at_once_share_calls(cloud, sim, sim_admin):
+    """Each bay gets its own servers; bays looking at the same moment share a
+    list call (drivers.cloud.coalesce), the cloud filtering by all their names."""
+    bays = [BayParts(cloud, str(uuid.uuid4())) for _ in range(2)]
+    servers = {bay.uuid: bay.server()['id'] for bay in bays}
+    idle = str(uuid.uuid4())  # a bay with no server (yet)
+    sim.latency = 0.05        # calls overlap
+    asked = [*servers, idle] * 4
+    before = _server_lists(sim_admin)
+    with concurrent.futures.ThreadPoolExecutor(len(asked)) as pool:
+        found = list(pool.map(cloud.server_statuses, asked))
+    for bay, statuses in zip(asked, found):
+        assert list(statuses) == ([servers[bay]] if bay in servers else [])
+    assert _server_lists(sim_admin) - before < len(asked)
+
+
+def _server_lists(sim_admin):
+    return requests.get(sim_admin.url + 'calls', timeout=10).json()['counts'].get(
+        'GET /compute/v2.1/servers/detail', 0)
