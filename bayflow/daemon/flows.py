@@ -83,9 +83,12 @@ class FlowPool:
         first, lost = True, 0
         try:
             while True:
-                if first or self._unfinished(bay_uuid):
-                    lost = lost + 1 if self._run_once(bay_uuid) == 'lost' else 0
+                ran = first or self._unfinished(bay_uuid)
+                lost = lost + 1 if ran and self._run_once(bay_uuid) == 'lost' else 0
                 first = False
+                if lost == _LOST_RUNS:
+                    LOG.error('bay %s: its flow took %d worker processes down with it; '
+                              'left for "bayflow resume"', bay_uuid, lost)
                 with self._lock:  # one lock with submit(): no request is missed
                     if 0 < lost < _LOST_RUNS and not watch.SHUTDOWN.is_set():
                         continue  # its owner is dead: take the bay over at once
@@ -117,7 +120,7 @@ class FlowPool:
         try:
             final, ended = self.runner.run(bay_uuid)
         except WorkerLost as exc:
-            LOG.warning('bay %s: %s; running it again', bay_uuid, exc)
+            LOG.warning('bay %s: %s', bay_uuid, exc)
             return 'lost'
         except Exception as exc:  # noqa: BLE001 - left for a resume; the daemon goes on
             LOG.warning('bay %s: flow not run here: %s', bay_uuid, exc)
