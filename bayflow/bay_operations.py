@@ -233,19 +233,21 @@ class BayOperations:
         """Take the bay and run its current operation's flow to the end here."""
         bay = self.take(bay_uuid, patience)
         recorder.install(self.db, self.owner)
-        if not self._flow_matches(bay):
+        flow_detail = self._saved_flow(bay)
+        if flow_detail is None:
             bay = self._save_flow(bay)
         return runner.run(self.db, self.backend, bay, self.owner, self.lease_seconds,
-                          progress=progress) or _gone(bay)
+                          progress=progress, flow_detail=flow_detail) or _gone(bay)
 
-    def _flow_matches(self, bay):
+    def _saved_flow(self, bay):
+        """The bay's saved flow when it is its current operation's, else None."""
         if not bay.get('flow_id'):
-            return False
+            return None
         try:
             fd = books.load_flow(self.backend, bay['flow_id'])
         except Exception:  # noqa: BLE001 - saved flow missing: build it again
-            return False
-        return books.options_of(fd).get('operation') == bay['operation']
+            return None
+        return fd if books.options_of(fd).get('operation') == bay['operation'] else None
 
     def resumable(self, idents=()):
         """(bay, why-not) for each unfinished bay (or the ones named)."""

@@ -25,14 +25,15 @@ EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=32,
                                                  thread_name_prefix='bayflow-flow')
 
 
-def run(db, backend, bay, owner, lease_seconds, progress=None):
+def run(db, backend, bay, owner, lease_seconds, progress=None, flow_detail=None):
     """Run (or go on with) the bay's current flow; returns the bay as it ended.
 
-    The caller holds the lease. The flow stops early, SUSPENDED, when the
-    lease is lost (a delete was requested, or another owner took over).
+    The caller holds the lease (and may have loaded the flow: ``flow_detail``).
+    The flow stops early, SUSPENDED, when the lease is lost (a delete was
+    requested, or another owner took over).
     """
     uuid, operation = bay['uuid'], bay['operation']
-    fd = books.load_flow(backend, bay['flow_id'])
+    fd = flow_detail or books.load_flow(backend, bay['flow_id'])
     options = books.options_of(fd)
     flow = engines.flow_from_detail(fd)
     if _never_ran(fd):
