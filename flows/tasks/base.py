@@ -2,9 +2,11 @@
 
 import concurrent.futures
 import contextvars
+import threading
 import time
 
 from taskflow import task
+from taskflow.types import sets
 
 from bayflow import exceptions
 from bayflow.drivers import cloud as cloud_driver
@@ -40,6 +42,33 @@ class BayTask(task.Task):
     # step's first create need not look for an earlier attempt's resource.
     first_run = False
 
+    # TaskFlow works out each step's arguments from its execute and revert
+    # signatures whenever one is built, and a flow is built again for every
+    # run: 25 steps, a hundred inspect.signature calls, a tenth of a daemon's
+    # Python time at 50 bays. The answer depends on the class and the
+    # arguments only, so each is worked out once.
+    _arg_mappings = {}
+    _arg_mappings_lock = threading.Lock()
+
+    def _build_arg_mapping(self, executor, requires=None, rebind=None, auto_extract=True,
+                           ignore_list=None):
+        try:
+            key = (type(self), executor.__name__, _frozen(requires), _frozen(rebind),
+                   auto_extract, _frozen(ignore_list), _frozen(self.inject))
+            hash(key)
+        except TypeError:  # an argument we cannot key on: as TaskFlow does
+            return super()._build_arg_mapping(executor, requires, rebind, auto_extract,
+                                              ignore_list)
+        found = self._arg_mappings.get(key)
+        if found is None:
+            found = super()._build_arg_mapping(executor, requires, rebind, auto_extract,
+                                               ignore_list)
+            with self._arg_mappings_lock:
+                self._arg_mappings[key] = found
+        rebind_map, required, optional = found
+        return (type(rebind_map)(rebind_map), sets.OrderedSet(required),
+                sets.OrderedSet(optional))
+
     @property
     def cloud(self):
         return cloud_driver.get_cloud()
@@ -53,6 +82,15 @@ class BayTask(task.Task):
         if self._first_run is not None:
             self._first_run.__exit__(None, None, None)
             self._first_run = None
+
+
+def _frozen(value):
+    """A hashable, order-keeping stand-in for an atom argument."""
+    if isinstance(value, dict):
+        return ('dict', tuple(value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, str):
+        return ('seq', tuple(value))
+    return value
 
 
 def check_deadline(bay):
