@@ -118,7 +118,8 @@ class WorkerProcesses:
         self._workers = []
         self._ids = itertools.count()
         self._stopping = False
-        self._replaced = threading.Event()
+        self._stopped = threading.Event()  # ends _replace's waits between tries
+        self._added = threading.Condition(self._lock)  # a worker (re)started
 
     def start(self):
         """Start every worker and wait until each has opened the database."""
@@ -162,16 +163,21 @@ class WorkerProcesses:
             with self._lock:
                 if self._stopping:
                     return
+            worker = None
             try:
                 worker = _Worker(dead.slot, self._message)
                 worker.wait_ready(self._init())
             except Exception as exc:  # noqa: BLE001 - keep the daemon's other workers
                 LOG.error('flow worker could not be started again: %s', exc)
-                if self._replaced.wait(5):
+                if worker is not None:
+                    worker.proc.kill()
+                    worker.proc.wait()
+                if self._stopped.wait(5):
                     return
                 continue
-            with self._lock:
+            with self._added:
                 self._workers[dead.slot] = worker
+                self._added.notify_all()
             self._read(worker)
             return
 
@@ -191,7 +197,11 @@ class WorkerProcesses:
 
     def run(self, bay_uuid):
         future = concurrent.futures.Future()
-        with self._lock:
+        with self._added:
+            # Every worker dead at once (the OOM killer, say): wait for one
+            # to be started again rather than give the bay up.
+            self._added.wait_for(lambda: self._stopping or any(
+                not w.closed for w in self._workers), timeout=START_TIMEOUT)
             worker = min((w for w in self._workers if not w.closed),
                          key=lambda w: len(w.pending), default=None)
             request = next(self._ids)
@@ -209,10 +219,11 @@ class WorkerProcesses:
 
     def shutdown(self):
         """Each worker stops its flows at their next step boundary and exits."""
-        with self._lock:
+        with self._added:
             self._stopping = True
             workers = list(self._workers)
-        self._replaced.set()
+            self._added.notify_all()
+        self._stopped.set()
         for worker in workers:
             try:
                 worker.send(('stop',))
