@@ -32,8 +32,10 @@ import sys
 import threading
 from multiprocessing import connection as mp_connection
 
-from bayflow import config, log
+from bayflow import config, log, service as service_mod
+from bayflow.daemon import flows
 from bayflow.daemon.flows import WorkerLost
+from bayflow.engine import watch
 
 LOG = log.get_logger(__name__)
 
@@ -77,9 +79,11 @@ class _Worker:
             self.conn.send(message)
 
     def wait_ready(self, init):
+        """Hand the worker its start-up values; wait for it to say it is ready.
+        A worker that does not is killed and reaped before the error."""
         self.send(init)
         if not self.conn.poll(START_TIMEOUT):
-            self.proc.kill()
+            self.kill()
             raise RuntimeError(f'flow worker {self.proc.pid} did not start in '
                                f'{START_TIMEOUT} s')
         try:
@@ -87,7 +91,12 @@ class _Worker:
         except EOFError:
             kind, detail = 'failed', f'exit code {self.proc.wait()}'
         if kind != 'ready':
+            self.kill()
             raise RuntimeError(f'flow worker {self.proc.pid} did not start: {detail}')
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
 
     def read(self):
         """The daemon's reader for this worker, until the worker is gone."""
@@ -129,8 +138,7 @@ class WorkerProcesses:
                 worker.wait_ready(self._init())
         except BaseException:
             for worker in workers:
-                worker.proc.kill()
-                worker.proc.wait()
+                worker.kill()
             raise
         self._workers = workers
         for worker in workers:
@@ -163,15 +171,11 @@ class WorkerProcesses:
             with self._lock:
                 if self._stopping:
                     return
-            worker = None
             try:
                 worker = _Worker(dead.slot, self._message)
                 worker.wait_ready(self._init())
             except Exception as exc:  # noqa: BLE001 - keep the daemon's other workers
                 LOG.error('flow worker could not be started again: %s', exc)
-                if worker is not None:
-                    worker.proc.kill()
-                    worker.proc.wait()
                 if self._stopped.wait(5):
                     return
                 continue
@@ -236,10 +240,6 @@ class WorkerProcesses:
 # -- the worker process ---------------------------------------------------------
 
 def _worker_main(fd):
-    from bayflow import service as service_mod
-    from bayflow.daemon import flows
-    from bayflow.engine import watch
-
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
     conn = mp_connection.Connection(fd)
