@@ -1,18 +1,15 @@
 """The ``bayflow`` command: Magnum-era commands on a cliff application."""
 
 import sys
-import warnings
-
-# Where eventlet is installed (it comes with oslo.messaging on OpenStack hosts),
-# taskflow's oslo.utils imports it and eventlet warns on import: nothing a
-# bayflow user can act on, so the console never shows it.
-warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-
-from cliff import app, commandmanager
 
 import bayflow
-from bayflow import config, log
-from bayflow.cli import baymodels, bays, cloudsim, daemon, db, demo, events
+
+bayflow.quiet_imports()
+
+from cliff import app, commandmanager  # noqa: E402 - after quiet_imports
+
+from bayflow import config, log  # noqa: E402
+from bayflow.cli import baymodels, bays, cloudsim, daemon, db, demo, events  # noqa: E402
 
 COMMANDS = {
     'baymodel-create': baymodels.CreateBayModel,

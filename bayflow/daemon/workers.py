@@ -32,10 +32,14 @@ import sys
 import threading
 from multiprocessing import connection as mp_connection
 
-from bayflow import config, log, service as service_mod
-from bayflow.daemon import flows
-from bayflow.daemon.flows import WorkerLost
-from bayflow.engine import watch
+import bayflow
+
+bayflow.quiet_imports()  # a worker is an entry point of its own
+
+from bayflow import config, log, service as service_mod  # noqa: E402 - after quiet_imports
+from bayflow.daemon import flows  # noqa: E402
+from bayflow.daemon.flows import WorkerLost  # noqa: E402
+from bayflow.engine import watch  # noqa: E402
 
 LOG = log.get_logger(__name__)
 

@@ -13,7 +13,7 @@ def _counted(daemon, name, value):
 
 
 def test_create_and_delete_by_event(daemon, sim):
-    daemon.start()
+    daemon.start(env={'PYTHONWARNINGS': ''})  # as a user's console shows them
     created = daemon.send('bay.create', dict(CREATE, name='ev1'))
     until(lambda: daemon.status('ev1') == 'CREATE_COMPLETE', what='CREATE_COMPLETE')
     bay = daemon.bay('ev1')
@@ -39,6 +39,7 @@ def test_create_and_delete_by_event(daemon, sim):
         assert (record['event_type'], record['bay_uuid'], record['outcome']) == \
             (event_type, uuid, 'success')
     assert daemon.stop() == 0
+    assert 'Warning' not in daemon.output()  # not the daemon's, nor its flow workers'
 
 
 def test_duplicate_delivery_has_one_effect(daemon, sim):
