@@ -61,8 +61,7 @@ def _read_environment_once(session):
         env = found.get(key)
         if env is None:
             env = found.setdefault(key, (
-                requests_utils.get_environ_proxies(url, no_proxy=no_proxy),
-                os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE')))
+                requests_utils.get_environ_proxies(url, no_proxy=no_proxy), _ca_bundle()))
         env_proxies, ca_bundle = env
         if proxies is not None:
             for name, value in env_proxies.items():
@@ -76,6 +75,11 @@ def _read_environment_once(session):
 
     session.merge_environment_settings = merge_environment_settings
     session._bayflow_env_once = True
+
+
+def _ca_bundle():
+    """The CA bundle the environment names for requests, if any."""
+    return os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE')
 
 
 # -- plain JSON calls on urllib3 ---------------------------------------------------
@@ -121,8 +125,7 @@ class JsonTransport:
         else:
             options['cert_reqs'] = 'CERT_REQUIRED'
             options['ca_certs'] = verify if isinstance(verify, str) else (
-                os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE')
-                or requests_utils.DEFAULT_CA_BUNDLE_PATH)
+                _ca_bundle() or requests_utils.DEFAULT_CA_BUNDLE_PATH)
         cert = session.cert
         if cert:
             options['cert_file'], options['key_file'] = \
@@ -174,7 +177,7 @@ def _connection_error(method, url, exc):
     if isinstance(reason, urllib3.exceptions.SSLError):
         return ksa_exc.SSLError(text)
     if isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return ksa_exc.ConnectFailure(text)
+        return ksa_exc.ConnectFailure(text)  # refused, unreachable: a TimeoutError subclass
     if isinstance(reason, urllib3.exceptions.TimeoutError):
         return ksa_exc.ConnectTimeout(text)
     return ksa_exc.ConnectFailure(text)
