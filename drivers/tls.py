@@ -128,7 +128,7 @@ def issue_server_cert(ca, cn, ip_sans=(), dns_sans=()):
 def issue_client_cert(ca, cn='admin', organization='system:masters'):
     """-> CertKey: a client certificate; kubernetes reads CN as the user, O as the group.
 
-    A bay of 50 nodes issues 50 of them while it boots: see :func:`_leaf_key`.
+    A bay of 50 nodes issues 50 of them while it boots: their keys are EC (see above).
     """
     return _issue(ca, _name(cn, organization=organization), None,
                   [ExtendedKeyUsageOID.CLIENT_AUTH], key=_ec_key())
