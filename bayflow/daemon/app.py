@@ -12,8 +12,8 @@ import socket
 import threading
 
 from bayflow import config, log, service as service_mod
-from bayflow.daemon import checks, consumer as consumer_mod, flows as flows_mod, health, ingest
-from bayflow.daemon import workers
+from bayflow.daemon import checks, consumer as consumer_mod, flows as flows_mod, health, heap
+from bayflow.daemon import ingest, workers
 from bayflow.daemon.metrics import Metrics
 from bayflow.messaging import notifications, topology
 
@@ -58,6 +58,7 @@ class Daemon:
                 lambda: self.consumer.consuming, self._db_ok, self.metrics).start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.stop)
+        heap.settle()
         try:
             self.resume_orphans()
             self.consumer.run(safety_interval=consumer_mod.SETTLE_INTERVAL)

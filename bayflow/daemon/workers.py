@@ -37,7 +37,7 @@ import bayflow
 bayflow.quiet_imports()  # a worker is an entry point of its own
 
 from bayflow import config, log, service as service_mod  # noqa: E402 - after quiet_imports
-from bayflow.daemon import flows  # noqa: E402
+from bayflow.daemon import flows, heap  # noqa: E402
 from bayflow.daemon.flows import WorkerLost  # noqa: E402
 from bayflow.engine import watch  # noqa: E402
 
@@ -278,6 +278,7 @@ def _worker_main(fd):
         except OSError:
             pass  # the daemon is gone; the reader exits us
 
+    heap.settle()
     send(('ready', os.getpid()))
     while True:
         try:
