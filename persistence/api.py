@@ -20,6 +20,7 @@ from sqlalchemy import orm
 from bayflow.persistence import events
 from bayflow.persistence import exceptions as exc
 from bayflow.persistence import leases
+from bayflow.persistence import liveness
 from bayflow.persistence import models
 from bayflow.persistence import taskflow_rows
 
@@ -60,6 +61,8 @@ def is_memory_sqlite(url):
 def make_engine(url):
     """An engine whose SQLite transactions behave like real ones."""
     url = normalize_url(url)
+    if url.get_backend_name() == 'postgresql':
+        return liveness.check_at_checkout(sa.create_engine(url))
     if url.get_backend_name() != 'sqlite':
         return sa.create_engine(url, pool_pre_ping=True)
     connect_args = {'timeout': SQLITE_BUSY_TIMEOUT}
