@@ -52,9 +52,12 @@ class WaitServersActive(base.BayTask):
     """Looks at the bay's servers (and their volumes) until all are ready, for
     one slice of the wait; StillWaiting makes the retry go on.
 
-    Volumes are looked at only until each has been seen ready: an available
-    volume stays so until its attach, and a daemon waiting on many bays
-    would otherwise ask Cinder as often as Nova.
+    Cinder is asked about a volume only once its server is ACTIVE, and only
+    until the volume has been seen ready (it stays so until its attach): a
+    volume is made with its server and takes no longer, and a daemon waiting
+    on many booting bays would otherwise ask Cinder as often as Nova, where
+    their servers share one look (``server_statuses``). A volume that failed
+    is so reported once its server is up.
     Each server's docker volume is asked for the moment that server is ACTIVE
     (its volume available), so the attaches overlap the other servers' boots;
     they go out in the background, so the looking goes on at its pace, and
@@ -77,9 +80,11 @@ class WaitServersActive(base.BayTask):
         volume_ids = {v['id'] for v in volumes}
         settled = {}  # volumes seen ready: an available volume stays so until we attach it
 
-        def look_at_volumes():
-            if volume_ids <= settled.keys():
-                return dict(settled)
+        def look_at_volumes(server_statuses):
+            """-> the volumes' statuses, or None when none is worth asking about."""
+            if not any(vid not in settled and _status(server_statuses, sid) == 'ACTIVE'
+                       for sid, vid in _pairs(servers, volume_of)):
+                return None
             found = self.cloud.volume_statuses(bay['uuid'], ids=volume_ids)
             settled.update((vid, status) for vid, status in found.items()
                            if status['status'] in cloud_driver.VOLUME_READY)
@@ -88,13 +93,16 @@ class WaitServersActive(base.BayTask):
         def look():
             base.check_deadline(bay)
             self._settle([f for f in asking if f.done()], asking)
-            found = self.cloud.together({
-                'servers': lambda: self.cloud.server_statuses(bay['uuid']),
-                'volumes': look_at_volumes})
+            found = {'servers': self.cloud.server_statuses(bay['uuid'])}
+            found['volumes'] = look_at_volumes(found['servers'])
             asked = set(self._asked).union(*asking.values())
             pending = cloud_driver.not_ready('server', servers, found['servers'])
-            pending += cloud_driver.not_ready('volume', volumes, found['volumes'],
-                                              moving={v for _, v in asked})
+            if found['volumes'] is None:
+                found['volumes'] = dict(settled)
+                pending += [v.get('name') or v['id'] for v in volumes if v['id'] not in settled]
+            else:
+                pending += cloud_driver.not_ready('volume', volumes, found['volumes'],
+                                                  moving={v for _, v in asked})
             ready = [pair for pair in _pairs(servers, volume_of) if pair not in asked
                      and _status(found['servers'], pair[0]) == 'ACTIVE'
                      and _status(found['volumes'], pair[1]) in cloud_driver.VOLUME_READY]
