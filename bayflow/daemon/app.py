@@ -55,7 +55,8 @@ class Daemon:
         if self.health_port:
             self.health = health.HealthServer(
                 self.conf.daemon.health_host, self.health_port,
-                lambda: self.consumer.consuming, self._db_ok, self.metrics).start()
+                lambda: self.consumer.consuming, self._db_ok, self.metrics,
+                self.workers.running if self.workers is not None else None).start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.stop)
         heap.settle()

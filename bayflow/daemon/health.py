@@ -1,8 +1,9 @@
 """``--health-port``: /healthz for the orchestrator, /metrics for Prometheus.
 
-/healthz answers 200 only while the daemon consumes and its database
-answers, so a supervisor restarts (or stops routing to) a daemon that can
-take nothing in.
+/healthz answers 200 only while the daemon consumes, its database answers
+and (with flow worker processes) one of its workers runs, so a supervisor
+restarts (or stops routing to) a daemon that can take nothing in or run
+nothing it takes.
 """
 
 import http.server
@@ -14,8 +15,10 @@ LOG = log.get_logger(__name__)
 
 
 class HealthServer:
-    def __init__(self, host, port, is_consuming, db_ok, metrics):
+    def __init__(self, host, port, is_consuming, db_ok, metrics, flow_workers=None):
+        """``flow_workers()``: (running, wanted) worker processes, when flows run in them."""
         self._is_consuming, self._db_ok, self._metrics = is_consuming, db_ok, metrics
+        self._flow_workers = flow_workers
         self.server = http.server.ThreadingHTTPServer((host, port), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -38,6 +41,11 @@ class HealthServer:
             problems.append('not consuming: the message broker is not connected')
         if not self._db_ok():
             problems.append('the database does not answer')
+        if self._flow_workers is not None:
+            running, wanted = self._flow_workers()
+            if not running:
+                problems.append(f'no flow worker process is running (of {wanted}; '
+                                f'they are being started again)')
         return (503, '; '.join(problems)) if problems else (200, 'ok')
 
     def _handler(self):

@@ -151,6 +151,11 @@ class WorkerProcesses:
                  ', '.join(str(w.proc.pid) for w in workers))
         return self
 
+    def running(self):
+        """(workers running, workers wanted): for /healthz."""
+        with self._lock:
+            return sum(not w.closed for w in self._workers), self.size
+
     def _init(self):
         return {'config': config.snapshot(self.conf),
                 'log_level': logging.getLogger().level}

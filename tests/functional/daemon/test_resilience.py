@@ -5,6 +5,7 @@ import signal
 
 import psutil
 import pytest
+import sqlalchemy as sa
 
 from bayflow.engine import owner, watch
 from tests.functional.daemon.conftest import until, write_config
@@ -123,4 +124,26 @@ def test_killed_flow_workers_are_replaced_and_their_bay_finished(daemon, sim):
                   what='workers in the dead ones\' places')
     assert not set(before) & set(after) and daemon.proc.poll() is None
     assert daemon.metrics()['bayflow_flows_completed_total'] == 1
+    assert daemon.stop(signal.SIGTERM) == 0
+
+
+def test_healthz_says_503_while_no_flow_worker_runs(daemon, pg_url):
+    """Both workers killed, and none can start again (their database takes no
+    new sessions): /healthz says so, and 200 once one is back."""
+    daemon.start()
+    url = sa.engine.make_url(pg_url)
+    admin = sa.create_engine(url.set(database='postgres'), isolation_level='AUTOCOMMIT')
+    allow = f'ALTER DATABASE {url.database} WITH ALLOW_CONNECTIONS %s'
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(allow % 'false'))
+        for pid in _workers(daemon):
+            os.kill(pid, signal.SIGKILL)
+        until(lambda: daemon.health()[0] == 503, what='/healthz 503')
+        assert 'no flow worker process is running (of 2' in daemon.health()[1]
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(allow % 'true'))
+        admin.dispose()
+    until(lambda: daemon.health()[0] == 200, what='/healthz 200 with a worker back')
     assert daemon.stop(signal.SIGTERM) == 0
