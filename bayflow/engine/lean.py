@@ -41,6 +41,16 @@ class LeanStorage(storage.Storage):
             self._meta_in_memory(atom_name, duration=round(time.time() - started, 3))
         super().save(atom_name, result, state)
 
+    # The engine's analysis asks for atoms' states and intentions thousands
+    # of times a flow, each through the storage's reader-writer lock. Both
+    # are written by the engine's own thread only (tasks run elsewhere but
+    # hand their results back to it), so reading one needs no lock.
+    def get_atom_state(self, atom_name):
+        return self._atomdetail_by_name(atom_name)[0].state
+
+    def get_atom_intention(self, atom_name):
+        return self._atomdetail_by_name(atom_name)[0].intention
+
     def _meta_in_memory(self, atom_name, **values):
         """Into the cached atom detail: the next write of the atom carries it."""
         source, _clone = self._atomdetail_by_name(atom_name)
