@@ -52,7 +52,7 @@ class Service(bay_operations.BayOperations):
         """
         if self._db is None:
             url = config.database_url(self.conf)
-            db = db_api.Database(url)
+            db = db_api.Database(url, config.database_pool(self.conf))
             try:
                 if not self.conf.database.connection:
                     config.ensure_state_path(self.conf)

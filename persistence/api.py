@@ -58,13 +58,15 @@ def is_memory_sqlite(url):
             and url.database in (None, '', ':memory:'))
 
 
-def make_engine(url):
-    """An engine whose SQLite transactions behave like real ones."""
+def make_engine(url, pool=None):
+    """An engine whose SQLite transactions behave like real ones; ``pool``:
+    (size, overflow) of a server's connection pool, else SQLAlchemy's."""
     url = normalize_url(url)
-    if url.get_backend_name() == 'postgresql':
-        return liveness.check_at_checkout(sa.create_engine(url))
     if url.get_backend_name() != 'sqlite':
-        return sa.create_engine(url, pool_pre_ping=True)
+        sizes = dict(zip(('pool_size', 'max_overflow'), pool or ()))
+        if url.get_backend_name() == 'postgresql':
+            return liveness.check_at_checkout(sa.create_engine(url, **sizes))
+        return sa.create_engine(url, pool_pre_ping=True, **sizes)
     connect_args = {'timeout': SQLITE_BUSY_TIMEOUT}
     kwargs = {}
     if is_memory_sqlite(url):
@@ -169,9 +171,9 @@ class Database(leases.LeaseMixin, events.EventMixin):
     clock, never this host's (see bayflow.persistence.leases).
     """
 
-    def __init__(self, url):
+    def __init__(self, url, pool=None):
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, pool)
         self.dialect = self.engine.dialect.name
         self._sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
 

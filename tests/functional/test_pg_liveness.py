@@ -1,4 +1,5 @@
-"""Pooled PostgreSQL sessions the server ended are replaced at checkout, with no ping."""
+"""Pooled PostgreSQL sessions: as many kept as asked for, and those the server
+ended replaced at checkout, with no ping."""
 
 import time
 
@@ -38,3 +39,11 @@ def test_a_pooled_session_the_server_ended_is_replaced_and_a_live_one_kept(pg_ur
     finally:
         admin.close()
         engine.dispose()
+
+
+def test_the_pool_keeps_as_many_sessions_as_asked_for(pg_url):
+    db = api.Database(pg_url, pool=(7, 3))
+    try:
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (7, 3)
+    finally:
+        db.dispose()

@@ -260,3 +260,16 @@ def test_flow_processes(conf, monkeypatch, connection, cpus, wanted, expected):
     conf.set_override('flow_processes', wanted, group='daemon')
     monkeypatch.setattr(os, 'cpu_count', lambda: cpus)
     assert workers.count(conf) == expected
+
+
+@pytest.mark.parametrize('flows, size, overflow, expected', [
+    (50, None, 10, (50, 10)),    # a connection for each flow the process may run
+    (2, None, 10, (5, 10)),      # never fewer than 5
+    (50, 8, 0, (8, 0)),          # as configured
+])
+def test_database_pool(conf, flows, size, overflow, expected):
+    config.load(conf=conf)
+    conf.set_override('max_concurrent_flows', flows, group='daemon')
+    conf.set_override('max_pool_size', size, group='database')
+    conf.set_override('max_overflow', overflow, group='database')
+    assert config.database_pool(conf) == expected
