@@ -36,12 +36,14 @@ database_opts = [
                help='SQLAlchemy URL of the database holding bays, baymodels '
                     'and TaskFlow logbooks.'),
     cfg.IntOpt('max_pool_size', min=1,
-               sample_default='<[daemon] max_concurrent_flows, at least 5>',
+               sample_default='<the flows the process may run at once, at least 5>',
                help='Connections each bayflow process keeps open to a database '
                     'server. Every running flow writes its steps\' states, so a '
                     'process running more flows than it keeps connections opens '
                     'and closes one for most writes (a few ms of CPU each, on '
-                    'both sides). Not used with SQLite.'),
+                    'both sides). By default a daemon flow worker keeps its share '
+                    'of [daemon] max_concurrent_flows, at least 5. Not used with '
+                    'SQLite.'),
     cfg.IntOpt('max_overflow', default=10, min=0,
                help='Connections a process may open beyond max_pool_size at a '
                     'busy moment; each is closed once given back.'),
@@ -222,10 +224,11 @@ def ensure_state_path(conf=CONF):
     return path
 
 
-def database_pool(conf=CONF):
-    """(pool size, overflow) of a process's connections to a database server."""
-    size = conf.database.max_pool_size or max(5, conf.daemon.max_concurrent_flows)
-    return size, conf.database.max_overflow
+def database_pool(conf=CONF, flows=None):
+    """(pool size, overflow) of a process's connections to a database server,
+    for a process running up to ``flows`` at once (default: the daemon's)."""
+    flows = conf.daemon.max_concurrent_flows if flows is None else flows
+    return conf.database.max_pool_size or max(5, flows), conf.database.max_overflow
 
 
 def database_url(conf=CONF):

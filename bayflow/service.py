@@ -37,8 +37,10 @@ class Service(bay_operations.BayOperations):
     ``check_baymodel(baymodel, warm_up=False)`` replaces api.check_baymodel
     for creates (the daemon's keeps answers a while)."""
 
-    def __init__(self, conf=config.CONF, start_flow=None, check_baymodel=None):
+    def __init__(self, conf=config.CONF, start_flow=None, check_baymodel=None,
+                 flows_here=None):
         self.conf = conf
+        self.flows_here = flows_here  # flows this process may run at once: its database pool
         self.start_flow = start_flow
         self.check_baymodel = check_baymodel
         self._db = None
@@ -52,7 +54,7 @@ class Service(bay_operations.BayOperations):
         """
         if self._db is None:
             url = config.database_url(self.conf)
-            db = db_api.Database(url, config.database_pool(self.conf))
+            db = db_api.Database(url, config.database_pool(self.conf, self.flows_here))
             try:
                 if not self.conf.database.connection:
                     config.ensure_state_path(self.conf)

@@ -262,7 +262,9 @@ def _worker_main(fd):
         with send_lock:
             conn.send(message)
 
-    service = service_mod.Service(conf)
+    # The daemon spreads its flows evenly over its workers.
+    service = service_mod.Service(conf, flows_here=-(-conf.daemon.max_concurrent_flows
+                                                    // count(conf)))
     try:
         service.db, service.backend  # noqa: B018 - fail now if unusable
     except Exception as exc:  # noqa: BLE001 - told to the daemon, which says it

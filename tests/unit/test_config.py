@@ -273,3 +273,5 @@ def test_database_pool(conf, flows, size, overflow, expected):
     conf.set_override('max_pool_size', size, group='database')
     conf.set_override('max_overflow', overflow, group='database')
     assert config.database_pool(conf) == expected
+    if size is None:  # a flow worker, one of 2: half the flows
+        assert config.database_pool(conf, flows=-(-flows // 2))[0] == max(5, -(-flows // 2))
