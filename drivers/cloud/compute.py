@@ -150,7 +150,8 @@ class ComputeMixin:
     def _servers_of_bays(self, bays):
         """``{bay: server_statuses(bay)}`` for several bays, one list call."""
         out = {bay: {} for bay in bays}
-        for s in self._list_servers({'name': f"^bf-({'|'.join(sorted(bays))})-"}):
+        names = '|'.join(naming.prefix(bay) for bay in sorted(bays))
+        for s in self._list_servers({'name': f'^({names})'}):
             bay = naming.bay_of(s['name'])
             if bay in out and naming.owned(bay, s['name'], s.get('tags')):
                 out[bay][s['id']] = _server_status(s)
