@@ -157,8 +157,11 @@ class WorkerProcesses:
             return sum(not w.closed for w in self._workers), self.size
 
     def _init(self):
+        # The daemon spreads its flows evenly over its workers: each one's
+        # database pool is its share.
         return {'config': config.snapshot(self.conf),
-                'log_level': logging.getLogger().level}
+                'log_level': logging.getLogger().level,
+                'flows': -(-self.conf.daemon.max_concurrent_flows // self.size)}
 
     def _read(self, worker):
         threading.Thread(target=self._serve_reads, args=(worker,), daemon=True,
@@ -262,9 +265,7 @@ def _worker_main(fd):
         with send_lock:
             conn.send(message)
 
-    # The daemon spreads its flows evenly over its workers.
-    service = service_mod.Service(conf, flows_here=-(-conf.daemon.max_concurrent_flows
-                                                    // count(conf)))
+    service = service_mod.Service(conf, flows_here=init['flows'])
     try:
         service.db, service.backend  # noqa: B018 - fail now if unusable
     except Exception as exc:  # noqa: BLE001 - told to the daemon, which says it
