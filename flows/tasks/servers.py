@@ -93,19 +93,19 @@ class WaitServersActive(base.BayTask):
         def look():
             base.check_deadline(bay)
             self._settle([f for f in asking if f.done()], asking)
-            found = {'servers': self.cloud.server_statuses(bay['uuid'])}
-            found['volumes'] = look_at_volumes(found['servers'])
+            server_statuses = self.cloud.server_statuses(bay['uuid'])
+            volume_statuses = look_at_volumes(server_statuses)
             asked = set(self._asked).union(*asking.values())
-            pending = cloud_driver.not_ready('server', servers, found['servers'])
-            if found['volumes'] is None:
-                found['volumes'] = dict(settled)
+            pending = cloud_driver.not_ready('server', servers, server_statuses)
+            if volume_statuses is None:
+                volume_statuses = settled
                 pending += [v.get('name') or v['id'] for v in volumes if v['id'] not in settled]
             else:
-                pending += cloud_driver.not_ready('volume', volumes, found['volumes'],
+                pending += cloud_driver.not_ready('volume', volumes, volume_statuses,
                                                   moving={v for _, v in asked})
             ready = [pair for pair in _pairs(servers, volume_of) if pair not in asked
-                     and _status(found['servers'], pair[0]) == 'ACTIVE'
-                     and _status(found['volumes'], pair[1]) in cloud_driver.VOLUME_READY]
+                     and _status(server_statuses, pair[0]) == 'ACTIVE'
+                     and _status(volume_statuses, pair[1]) in cloud_driver.VOLUME_READY]
             if ready:
                 asking[base.start(self.cloud.start_attachments, ready)] = ready
             return f"not ready yet: {', '.join(pending)}" if pending else None
